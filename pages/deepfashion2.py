@@ -1,0 +1,107 @@
+"""DeepFashion2: items with masks, boxes, landmarks and skeletons; filters; consumer-to-shop pairs."""
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from loaders.deepfashion2 import ITEM_CODES, DeepFashion2Dataset, categories, code_text, pair_partners
+from ui.browse import render_sample, sample_navigator, show_sample_image
+from ui.common import dataset_root, init_state, query_default, style_controls, sync_query
+from ui.i18n import t
+
+
+@st.cache_resource(show_spinner=False)
+def open_dataset(root: str) -> DeepFashion2Dataset:
+    return DeepFashion2Dataset(Path(root))
+
+
+@st.cache_resource(show_spinner=False)
+def scan_split(root: str, split: str):
+    bar = st.progress(0.0, text=t("Reading the annotations of {split}...", split=split))
+    table = open_dataset(root).scan(split, lambda done, total: bar.progress(done / max(total, 1)))
+    bar.empty()
+    return table
+
+
+def item_table(sample) -> pd.DataFrame:
+    rows = []
+    for instance in sample.instances:
+        labelled = 0 if instance.keypoints is None else int((instance.keypoints[:, 2] > 0).sum())
+        row = {"item": instance.id, "category": f"{instance.category_id} {instance.category_name}",
+               "box (xyxy)": ", ".join(f"{v:.0f}" for v in instance.bbox) if instance.bbox is not None else "",
+               "landmarks labelled": f"{labelled}/{0 if instance.keypoints is None else len(instance.keypoints)}",
+               "polygons": len(instance.polygons)}
+        row.update({field: code_text(field, value) for field, value in instance.fields.items()})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+st.title("DeepFashion2")
+choice = dataset_root("deepfashion2")
+if choice.path is None:
+    st.error(t("No DeepFashion2 folder found. Set {variable}.", variable=choice.family.env_var))
+    st.stop()
+root = str(choice.path)
+dataset = open_dataset(root)
+splits = dataset.splits()
+if not splits:
+    st.error(t("{root} has no <split>/annos or <split>/image folder.", root=root))
+    st.stop()
+
+init_state("df2_split", query_default("split", splits[0]) if query_default("split") in splits else splits[0])
+split = st.sidebar.selectbox(t("Split"), splits, key="df2_split")
+sync_query(split=split)
+style = style_controls("df2")
+
+with st.sidebar.expander(t("Filters")):
+    category_names = {entry_id: entry["name"] for entry_id, entry in categories().items()}
+    chosen_categories = st.multiselect(t("Category"), list(category_names), format_func=category_names.get,
+                                       key="df2_categories")
+    chosen_sources = st.multiselect(t("Source"), ["user", "shop"], key="df2_sources")
+    chosen_codes = {field: st.multiselect(field, list(codes), format_func=lambda v, f=field: code_text(f, v),
+                                          key=f"df2_{field}") for field, codes in ITEM_CODES.items()}
+
+ids = dataset.sample_ids(split)
+if chosen_categories or chosen_sources or any(chosen_codes.values()):
+    items = scan_split(root, split)
+    keep = pd.Series(True, index=items.index)
+    if chosen_categories:
+        keep &= items.category_id.isin(chosen_categories)
+    if chosen_sources:
+        keep &= items.source.isin(chosen_sources)
+    for field, values in chosen_codes.items():
+        if values:
+            keep &= items[field].isin(values)
+    ids = sorted(set(items.sample_id[keep]))
+    st.caption(t("{count} images match the filters.", count=len(ids)))
+
+sample_id = sample_navigator("df2", ids)
+if sample_id is None:
+    st.stop()
+sample = dataset.load_sample(split, sample_id)
+
+image_column, info_column = st.columns([3, 2])
+with image_column:
+    show_sample_image(sample, style)
+with info_column:
+    st.markdown(f"**source:** {sample.fields.get('source')} · **pair_id:** {sample.fields.get('pair_id')}")
+    if sample.instances:
+        st.dataframe(item_table(sample), hide_index=True)
+    else:
+        st.info(t("This image has no items."))
+
+st.subheader(t("Consumer-to-shop pairs"))
+if not any(isinstance(i.fields.get("style"), int) and i.fields["style"] > 0 for i in sample.instances):
+    st.caption(t("No item of this image has style > 0, so it has no counterpart."))
+elif st.toggle(t("Show the other images of this pair"), value=True, key="df2_pairs"):
+    related = pair_partners(scan_split(root, split), sample)
+    for entry in related:
+        if not entry.sample_id:
+            st.warning(t("Counterpart missing: {note}", note=entry.note))
+    partners = [entry for entry in related if entry.sample_id]
+    columns = st.columns(max(1, min(len(partners), 3)))
+    for column, entry in zip(columns * 10, partners):
+        with column:
+            partner = dataset.load_sample(split, entry.sample_id)
+            st.image(render_sample(partner, style), caption=f"{entry.sample_id}: {entry.note}", width="stretch")

@@ -1,0 +1,273 @@
+"""Drawing the annotation model on an RGB image, one function per layer.
+
+Usage::
+
+    from render.annotate import draw_instances
+    from render.style import Style
+    picture = draw_instances(image, sample.instances, Style(boxes=False))
+
+Every layer draws on a copy; the input image is never changed.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from loaders.model import Instance, Visibility, keypoints_with_position
+from render.colors import color_for
+from render.masks import CroppedMask, instance_mask
+from render.style import Style
+
+FONT_FILES = (
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf",
+)
+WHITE = (255, 255, 255)
+DARK = (20, 20, 20)
+
+
+@dataclass(frozen=True)
+class LegendEntry:
+    """One line of the legend: a colour and what it stands for."""
+
+    label: str
+    color: tuple[int, int, int]
+
+
+def instance_colors(instances: list[Instance], style: Style) -> list[tuple[int, int, int]]:
+    """Return one colour per instance, by category id or by position, from the fixed palette."""
+    if style.color_by == "instance":
+        return [color_for(index) for index in range(len(instances))]
+    return [color_for(instance.category_id if instance.category_id is not None else 0) for instance in instances]
+
+
+def legend_entries(instances: list[Instance], style: Style) -> list[LegendEntry]:
+    """Return the legend lines for these instances, one per category (or per instance)."""
+    entries: dict[str, LegendEntry] = {}
+    for instance, color in zip(instances, instance_colors(instances, style)):
+        label = instance.category_name or str(instance.category_id)
+        if style.color_by == "instance":
+            label = f"{instance.id}: {label}"
+        entries.setdefault(label, LegendEntry(label, color))
+    return list(entries.values())
+
+
+def _blend(base: np.ndarray, painted: np.ndarray, covered: np.ndarray, opacity: float) -> np.ndarray:
+    """Blend ``painted`` over ``base`` where ``covered``, once for the whole image."""
+    if not covered.any():
+        return base
+    blended = cv2.addWeighted(painted, opacity, base, 1.0 - opacity, 0.0)
+    out = base.copy()
+    np.copyto(out, blended, where=covered[:, :, None])
+    return out
+
+
+def draw_masks(image: np.ndarray, instances: list[Instance], style: Style,
+               masks: list[CroppedMask | None] | None = None) -> np.ndarray:
+    """Fill each instance's mask, largest first, into one layer and blend it once.
+
+    Painting into one layer means overlapping masks do not darken each other; the
+    smaller instance stays on top because it is painted last.
+    """
+    height, width = image.shape[:2]
+    if masks is None:
+        masks = [instance_mask(instance, height, width) for instance in instances]
+    colors = instance_colors(instances, style)
+    painted = image.copy()
+    covered = np.zeros((height, width), dtype=bool)
+    order = sorted((index for index, mask in enumerate(masks) if mask is not None),
+                   key=lambda index: -masks[index].area)
+    for index in order:
+        mask = masks[index]
+        h, w = mask.mask.shape
+        window = painted[mask.y0:mask.y0 + h, mask.x0:mask.x0 + w]
+        window[mask.mask] = colors[index]
+        covered[mask.y0:mask.y0 + h, mask.x0:mask.x0 + w] |= mask.mask
+    return _blend(image, painted, covered, style.mask_opacity)
+
+
+def _with_opacity(image: np.ndarray, drawn: np.ndarray, opacity: float) -> np.ndarray:
+    if opacity >= 1.0:
+        return drawn
+    return cv2.addWeighted(drawn, opacity, image, 1.0 - opacity, 0.0)
+
+
+def _outline_contours(instance: Instance, mask: CroppedMask | None) -> list[np.ndarray]:
+    contours = [np.round(poly).astype(np.int32) for poly in instance.polygons
+                if len(poly) >= 2 and np.isfinite(poly).all()]
+    if instance.rle is not None and mask is not None:
+        found, _ = cv2.findContours(mask.mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        contours.extend(contour.reshape(-1, 2) + (mask.x0, mask.y0) for contour in found)
+    return contours
+
+
+def draw_outlines(image: np.ndarray, instances: list[Instance], style: Style,
+                  masks: list[CroppedMask | None] | None = None) -> np.ndarray:
+    """Draw polygon outlines (and the contour of RLE masks) in the instance colours."""
+    drawn = image.copy()
+    masks = masks if masks is not None else [None] * len(instances)
+    for instance, color, mask in zip(instances, instance_colors(instances, style), masks):
+        contours = _outline_contours(instance, mask)
+        thickness = style.line_thickness * 2 if instance.id in style.highlight_ids else style.line_thickness
+        if contours:
+            cv2.polylines(drawn, contours, True, color, thickness, cv2.LINE_AA)
+    return _with_opacity(image, drawn, style.outline_opacity)
+
+
+def draw_boxes(image: np.ndarray, instances: list[Instance], style: Style) -> np.ndarray:
+    """Draw each instance's xyxy box; highlighted instances get an extra white frame."""
+    drawn = image.copy()
+    for instance, color in zip(instances, instance_colors(instances, style)):
+        if instance.bbox is None or not np.isfinite(instance.bbox).all():
+            continue
+        x1, y1, x2, y2 = (int(round(value)) for value in instance.bbox)
+        if instance.id in style.highlight_ids:
+            cv2.rectangle(drawn, (x1 - 3, y1 - 3), (x2 + 3, y2 + 3), WHITE, style.line_thickness + 2)
+        cv2.rectangle(drawn, (x1, y1), (x2, y2), color, style.line_thickness)
+    return _with_opacity(image, drawn, style.box_opacity)
+
+
+def draw_keypoints(image: np.ndarray, instances: list[Instance], style: Style) -> np.ndarray:
+    """Draw keypoints and skeleton edges.
+
+    Visible points are filled discs, occluded points rings, truncated points crosses;
+    unlabelled points are not drawn, and an edge is drawn only when both its ends
+    have a position.
+    """
+    drawn = image.copy()
+    radius = style.keypoint_radius
+    for instance, color in zip(instances, instance_colors(instances, style)):
+        points = instance.keypoints
+        if points is None or len(points) == 0:
+            continue
+        placed = keypoints_with_position(points)
+        pixel = np.zeros((len(points), 2), dtype=np.int32)
+        pixel[placed] = np.round(points[placed, :2]).astype(np.int32)
+        schema = instance.keypoint_schema
+        if style.skeleton and schema is not None and schema.edges:
+            lines = [pixel[[a, b]] for a, b in schema.edges
+                     if a < len(points) and b < len(points) and placed[a] and placed[b]]
+            if lines:
+                cv2.polylines(drawn, lines, False, color, max(1, style.line_thickness - 1), cv2.LINE_AA)
+        codes = points[:, 2].astype(int)
+        for index in np.flatnonzero(placed):
+            center = (int(pixel[index, 0]), int(pixel[index, 1]))
+            if codes[index] == Visibility.VISIBLE:
+                cv2.circle(drawn, center, radius, color, -1, cv2.LINE_AA)
+                cv2.circle(drawn, center, radius, DARK, 1, cv2.LINE_AA)
+            elif codes[index] == Visibility.OCCLUDED:
+                cv2.circle(drawn, center, radius, DARK, 3, cv2.LINE_AA)
+                cv2.circle(drawn, center, radius, color, 2, cv2.LINE_AA)
+            else:
+                cv2.drawMarker(drawn, center, color, cv2.MARKER_TILTED_CROSS, radius * 3, 2, cv2.LINE_AA)
+    return _with_opacity(image, drawn, style.keypoint_opacity)
+
+
+@functools.cache
+def _font(size: int) -> ImageFont.ImageFont:
+    for path in FONT_FILES:
+        try:
+            return ImageFont.truetype(path, size)
+        except OSError:
+            continue
+    return ImageFont.load_default(size)
+
+
+def label_text(instance: Instance, style: Style) -> str:
+    """Return the text drawn beside an instance: category, score and attribute tags."""
+    text = instance.category_name or (str(instance.category_id) if instance.category_id is not None else "")
+    if instance.score is not None:
+        text = f"{text} {instance.score:.2f}"
+    if style.attribute_tags and instance.attributes:
+        text = f"{text} | " + ", ".join(instance.attributes)
+    return text
+
+
+def _label_anchor(instance: Instance, mask: CroppedMask | None) -> tuple[int, int] | None:
+    if instance.bbox is not None and np.isfinite(instance.bbox).all():
+        return int(instance.bbox[0]), int(instance.bbox[1])
+    if mask is not None:
+        return mask.x0, mask.y0
+    if instance.keypoints is not None:
+        placed = keypoints_with_position(instance.keypoints)
+        if placed.any():
+            return int(np.nanmin(instance.keypoints[placed, 0])), int(np.nanmin(instance.keypoints[placed, 1]))
+    return None
+
+
+def _text_box(draw: ImageDraw.ImageDraw, xy: tuple[int, int], text: str, color, font, size) -> None:
+    left, top, right, bottom = draw.textbbox(xy, text, font=font)
+    draw.rectangle((left - 2, top - 2, right + 2, bottom + 2), fill=tuple(color) + (255,))
+    luminance = 0.299 * color[0] + 0.587 * color[1] + 0.114 * color[2]
+    draw.text(xy, text, fill=DARK if luminance > 140 else WHITE, font=font)
+
+
+def draw_labels(image: np.ndarray, instances: list[Instance], style: Style,
+                masks: list[CroppedMask | None] | None = None) -> np.ndarray:
+    """Draw each instance's category and attribute tags in a box above its top-left corner."""
+    font = _font(style.font_size)
+    canvas = Image.fromarray(image)
+    overlay = Image.new("RGBA", canvas.size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(overlay)
+    masks = masks if masks is not None else [None] * len(instances)
+    width = image.shape[1]
+    for instance, color, mask in zip(instances, instance_colors(instances, style), masks):
+        anchor = _label_anchor(instance, mask)
+        text = label_text(instance, style)
+        if anchor is None or not text:
+            continue
+        text_width = draw.textlength(text, font=font)
+        x = int(min(max(anchor[0], 0), max(width - text_width - 4, 0)))
+        y = max(anchor[1] - style.font_size - 6, 2)
+        _text_box(draw, (x, y), text, color, font, style.font_size)
+    alpha = np.asarray(overlay)[:, :, 3:4].astype(np.float32) / 255.0 * style.label_opacity
+    rgb = np.asarray(overlay)[:, :, :3].astype(np.float32)
+    out = image.astype(np.float32) * (1 - alpha) + rgb * alpha
+    return out.astype(np.uint8)
+
+
+def draw_legend(image: np.ndarray, entries: list[LegendEntry], style: Style) -> np.ndarray:
+    """Draw the legend as a panel in the top-right corner of the image."""
+    if not entries:
+        return image
+    font = _font(style.font_size)
+    canvas = Image.fromarray(image)
+    draw = ImageDraw.Draw(canvas)
+    line = style.font_size + 6
+    text_width = max(draw.textlength(entry.label, font=font) for entry in entries)
+    panel_width = int(text_width) + line + 12
+    left = max(image.shape[1] - panel_width - 6, 0)
+    top = 6
+    draw.rectangle((left, top, left + panel_width, top + line * len(entries) + 6), fill=(255, 255, 255))
+    for row, entry in enumerate(entries):
+        y = top + 4 + row * line
+        draw.rectangle((left + 4, y + 2, left + line - 2, y + line - 4), fill=entry.color, outline=DARK)
+        draw.text((left + line + 4, y), entry.label, fill=DARK, font=font)
+    return np.asarray(canvas).copy()
+
+
+def draw_instances(image: np.ndarray, instances: list[Instance], style: Style | None = None) -> np.ndarray:
+    """Draw every enabled layer of ``instances`` on a copy of ``image`` (H x W x 3 uint8 RGB)."""
+    style = style or Style()
+    out = np.ascontiguousarray(image[:, :, :3], dtype=np.uint8)
+    height, width = out.shape[:2]
+    need_masks = style.masks or style.outlines or style.labels
+    masks = [instance_mask(instance, height, width) for instance in instances] if need_masks else None
+    if style.masks:
+        out = draw_masks(out, instances, style, masks)
+    if style.outlines:
+        out = draw_outlines(out, instances, style, masks)
+    if style.boxes:
+        out = draw_boxes(out, instances, style)
+    if style.keypoints:
+        out = draw_keypoints(out, instances, style)
+    if style.labels:
+        out = draw_labels(out, instances, style, masks)
+    if style.legend:
+        out = draw_legend(out, legend_entries(instances, style), style)
+    return out

@@ -1,0 +1,1 @@
+"""Streamlit widgets and layout pieces shared by the dataset pages."""

@@ -1,0 +1,141 @@
+"""Sidebar pieces every dataset page uses: the dataset root, drawing style, problems, deep links."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import streamlit as st
+
+from loaders.model import Problem
+from loaders.roots import FAMILY_BY_KEY, PathOutsideRoots, RootChoice, configured_root, sidebar_root
+from render.style import Style
+from ui.i18n import LANGUAGES, t
+
+log = logging.getLogger(__name__)
+
+SOURCE_TEXT = {
+    "sidebar": "chosen in the sidebar",
+    "environment": "from {detail}",
+    "config": "from {detail}",
+    "demo": "embedded demo data (synthetic)",
+    "none": "nothing found",
+}
+
+
+def language_picker() -> None:
+    """Show the interface language choice; the ``lang`` query parameter sets its start value."""
+    if "lang" not in st.session_state:
+        requested = st.query_params.get("lang", "en")
+        st.session_state["lang"] = requested if requested in LANGUAGES else "en"
+    st.sidebar.selectbox("Language / 语言", list(LANGUAGES), key="lang", format_func=LANGUAGES.get)
+    if st.session_state["lang"] != "en":
+        st.query_params["lang"] = st.session_state["lang"]
+    elif "lang" in st.query_params:
+        del st.query_params["lang"]
+
+
+def describe_root(choice: RootChoice) -> str:
+    """Return one line saying which folder is read and why."""
+    where = t(SOURCE_TEXT[choice.source], detail=choice.detail)
+    return f"{choice.path}  ({where})" if choice.path else where
+
+
+def dataset_root(family_key: str) -> RootChoice:
+    """Show the root in use in the sidebar and let the user pick another folder inside the allowed roots."""
+    family = FAMILY_BY_KEY[family_key]
+    choice = configured_root(family)
+    requested = st.sidebar.text_input(
+        t("Dataset folder"), value="", key=f"root_{family_key}",
+        placeholder=str(choice.path or ""),
+        help=t("A folder inside the configured root or the demo data. Leave empty for the configured root."))
+    if requested.strip():
+        try:
+            choice = sidebar_root(family, requested.strip())
+        except (PathOutsideRoots, FileNotFoundError) as error:
+            st.sidebar.error(t("Folder rejected: {error}", error=error))
+    if choice.is_demo:
+        st.info(t("Showing the embedded demo data: synthetic images in the real file format. "
+                  "Set {variable} to use your copy of the dataset.", variable=family.env_var))
+    st.caption(t("Data folder: {where}", where=describe_root(choice)))
+    return choice
+
+
+def style_controls(page_key: str, keypoints: bool = True, masks: bool = True) -> Style:
+    """Show the layer toggles and opacities in the sidebar and return the chosen Style."""
+    box = st.sidebar.expander(t("Layers"), expanded=True)
+    style = Style()
+    if masks:
+        style.masks = box.toggle(t("Masks"), True, key=f"{page_key}_masks")
+        style.mask_opacity = box.slider(t("Mask opacity"), 0.0, 1.0, 0.45, 0.05, key=f"{page_key}_mask_opacity")
+        style.outlines = box.toggle(t("Outlines"), True, key=f"{page_key}_outlines")
+    else:
+        style.masks = style.outlines = False
+    style.boxes = box.toggle(t("Boxes"), True, key=f"{page_key}_boxes")
+    style.box_opacity = box.slider(t("Box opacity"), 0.0, 1.0, 1.0, 0.05, key=f"{page_key}_box_opacity")
+    if keypoints:
+        style.keypoints = box.toggle(t("Keypoints"), True, key=f"{page_key}_keypoints")
+        style.skeleton = box.toggle(t("Skeleton"), True, key=f"{page_key}_skeleton")
+        style.keypoint_opacity = box.slider(t("Keypoint opacity"), 0.0, 1.0, 1.0, 0.05,
+                                            key=f"{page_key}_keypoint_opacity")
+    else:
+        style.keypoints = style.skeleton = False
+    style.labels = box.toggle(t("Labels"), True, key=f"{page_key}_labels")
+    style.attribute_tags = box.toggle(t("Attribute tags"), True, key=f"{page_key}_attribute_tags")
+    style.label_opacity = box.slider(t("Label opacity"), 0.0, 1.0, 0.85, 0.05, key=f"{page_key}_label_opacity")
+    style.legend = box.toggle(t("Legend"), True, key=f"{page_key}_legend")
+    color_modes = {"category": t("by category"), "instance": t("by instance")}
+    style.color_by = box.radio(t("Colour"), list(color_modes), format_func=color_modes.get,
+                               horizontal=True, key=f"{page_key}_color_by")
+    return style
+
+
+def show_problems(problems: Sequence[Problem], title: str | None = None) -> None:
+    """Show problems as plain text: errors in red, warnings in yellow, many in an expander."""
+    if not problems:
+        return
+    errors = [problem for problem in problems if problem.severity == "error"]
+    warnings = [problem for problem in problems if problem.severity != "error"]
+    if len(problems) <= 3:
+        for problem in errors:
+            st.error(str(problem), icon="⚠️")
+        for problem in warnings:
+            st.warning(str(problem))
+        return
+    heading = title or t("{count} problems found in the files", count=len(problems))
+    with st.expander(heading, expanded=bool(errors)):
+        for problem in problems:
+            st.text(("ERROR " if problem.severity == "error" else "") + str(problem))
+
+
+def query_default(name: str, default: str = "") -> str:
+    """Return a query parameter's value, for the first value of a widget opened by a deep link."""
+    return st.query_params.get(name, default)
+
+
+def sync_query(**values: object) -> None:
+    """Write the page's current choices into the URL so a copied link opens the same view."""
+    for name, value in values.items():
+        text = "" if value is None else str(value)
+        if text:
+            if st.query_params.get(name) != text:
+                st.query_params[name] = text
+        elif name in st.query_params:
+            del st.query_params[name]
+
+
+def init_state(key: str, value: object) -> None:
+    """Set a widget's session value once, before the widget is created (e.g. from a deep link)."""
+    if key not in st.session_state:
+        st.session_state[key] = value
+
+
+def relative_name(path: Path, root: Path | None) -> str:
+    """Return ``path`` relative to ``root`` when it is inside, else the full path."""
+    if root is not None:
+        try:
+            return str(path.relative_to(root))
+        except ValueError:
+            pass
+    return str(path)
