@@ -1,0 +1,53 @@
+"""Shared test fixtures: paths to the real sample files and an AppTest runner for pages."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+# The real sample files live beside the project, in ../shared/realdata.
+REALDATA = PROJECT_DIR.parent / "shared" / "realdata"
+APP_FILE = str(PROJECT_DIR / "viz_app.py")
+
+
+@pytest.fixture
+def realdata() -> Path:
+    if not REALDATA.is_dir():
+        pytest.fail(f"real sample files not found at {REALDATA}; place ../shared beside the project")
+    return REALDATA
+
+
+@pytest.fixture
+def run_page(monkeypatch, tmp_path):
+    """Return a function that opens one page of the app with the given roots and query, and runs it.
+
+    ``roots`` maps family keys (``"deepfashion2"``) to folders; families not named use
+    the demo data, because the FASHIONVIZ_*_ROOT variables of the caller are removed.
+    """
+    from loaders.roots import FAMILY_BY_KEY
+
+    for name in list(os.environ):
+        if name.startswith("FASHIONVIZ_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("FASHIONVIZ_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("FASHIONVIZ_REVIEWS_DIR", str(tmp_path / "reviews"))
+    monkeypatch.chdir(tmp_path)
+
+    def run(page: str, roots: dict[str, Path] | None = None, query: dict[str, str] | None = None,
+            timeout: float = 60) -> AppTest:
+        for key, folder in (roots or {}).items():
+            monkeypatch.setenv(FAMILY_BY_KEY[key].env_var, str(folder))
+        app = AppTest.from_file(APP_FILE, default_timeout=timeout)
+        for name, value in (query or {}).items():
+            app.query_params[name] = value
+        app.run()
+        if page != "home":
+            app.switch_page(str(PROJECT_DIR / "pages" / f"{page}.py"))
+            app.run()
+        return app
+
+    return run
