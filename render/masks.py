@@ -1,12 +1,11 @@
 """Rasterising an instance's polygons and RLE into a mask with pycocotools.
 
 Masks are returned cropped to the instance's extent inside the image, which keeps
-rasterising and painting cost proportional to the instance, not to the image.
+painting cost proportional to the instance, not to the image.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,23 +27,22 @@ class CroppedMask:
         return int(self.mask.sum())
 
 
+def _crop_rle(rle: dict, height: int, width: int) -> CroppedMask | None:
+    """Decode a compressed RLE of an image of (height, width) and crop it to its extent."""
+    x, y, w, h = (int(round(value)) for value in mask_utils.toBbox(rle))
+    if w <= 0 or h <= 0:
+        return None
+    full = mask_utils.decode(rle)
+    return CroppedMask(x, y, full[y:y + h, x:x + w].astype(bool))
+
+
 def _polygon_mask(polygons: list[np.ndarray], height: int, width: int) -> CroppedMask | None:
-    usable = [poly for poly in polygons if len(poly) >= 3 and np.isfinite(poly).all()]
+    usable = [poly.ravel().tolist() for poly in polygons if len(poly) >= 3 and np.isfinite(poly).all()]
     if not usable:
         return None
-    points = np.concatenate(usable)
-    x0 = max(0, math.floor(points[:, 0].min()))
-    y0 = max(0, math.floor(points[:, 1].min()))
-    x1 = min(width, math.ceil(points[:, 0].max()) + 1)
-    y1 = min(height, math.ceil(points[:, 1].max()) + 1)
-    if x1 <= x0 or y1 <= y0:
-        return None
-    # An integer shift leaves pycocotools' rasterisation unchanged, so the crop equals
-    # the same window of a full-image annToMask.
-    shifted = [(poly - (x0, y0)).ravel().tolist() for poly in usable]
-    rles = mask_utils.frPyObjects(shifted, y1 - y0, x1 - x0)
-    mask = mask_utils.decode(mask_utils.merge(rles)).astype(bool)
-    return CroppedMask(x0, y0, mask)
+    # Rasterised at full image size: shifting the polygon to rasterise only its window
+    # changes boundary pixels through float rounding, and masks must equal annToMask.
+    return _crop_rle(mask_utils.merge(mask_utils.frPyObjects(usable, height, width)), height, width)
 
 
 def _rle_mask(rle: dict, height: int, width: int) -> CroppedMask | None:
@@ -52,14 +50,13 @@ def _rle_mask(rle: dict, height: int, width: int) -> CroppedMask | None:
     if isinstance(rle.get("counts"), list):
         # Uncompressed RLE (COCO iscrowd) is turned into the compressed form first.
         rle = mask_utils.frPyObjects(rle, rle_height, rle_width)
-    full = mask_utils.decode(rle).astype(bool)
-    full = full[:height, :width]
-    rows = np.flatnonzero(full.any(axis=1))
-    if rows.size == 0:
-        return None
-    cols = np.flatnonzero(full.any(axis=0))
-    y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
-    return CroppedMask(int(x0), int(y0), full[y0:y1, x0:x1])
+    cropped = _crop_rle(rle, rle_height, rle_width)
+    if cropped is None or (rle_height, rle_width) == (height, width):
+        return cropped
+    # An RLE made for another image size is drawn in its own coordinates, clipped to the image.
+    h = max(0, min(cropped.mask.shape[0], height - cropped.y0))
+    w = max(0, min(cropped.mask.shape[1], width - cropped.x0))
+    return CroppedMask(cropped.x0, cropped.y0, cropped.mask[:h, :w]) if h and w else None
 
 
 def instance_mask(instance: Instance, height: int, width: int) -> CroppedMask | None:

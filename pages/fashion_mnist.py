@@ -1,0 +1,81 @@
+"""Fashion-MNIST: thumbnail grid by class, class counts, and one image enlarged with its label."""
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import plotly.express as px
+import streamlit as st
+
+from loaders.fashion_mnist import CLASSES, FashionMnistDataset, file_problems_for_missing
+from ui.browse import sample_navigator
+from ui.common import dataset_root, init_state, query_default, show_problems, sync_query
+from ui.i18n import t
+
+GRID_SIZE = 60
+
+
+@st.cache_resource(show_spinner=False)
+def open_dataset(root: str) -> FashionMnistDataset:
+    return FashionMnistDataset(Path(root))
+
+
+@st.cache_resource(show_spinner=False)
+def read_split(root: str, split: str):
+    return open_dataset(root).read_split(split)
+
+
+def enlarge(image: np.ndarray, size: int) -> np.ndarray:
+    return cv2.resize(image, (size, size), interpolation=cv2.INTER_NEAREST)
+
+
+st.title("Fashion-MNIST")
+choice = dataset_root("fashion_mnist")
+if choice.path is None:
+    st.error(t("No Fashion-MNIST folder found. Set {variable}.", variable=choice.family.env_var))
+    st.stop()
+root = str(choice.path)
+dataset = open_dataset(root)
+show_problems(dataset.problems)
+splits = dataset.splits()
+if not splits:
+    show_problems(file_problems_for_missing(choice.path))
+    st.stop()
+
+init_state("fmnist_split", query_default("split") if query_default("split") in splits else splits[0])
+split = st.sidebar.selectbox(t("Split"), splits, key="fmnist_split")
+sync_query(split=split)
+data = read_split(root, split)
+show_problems(data.problems)
+if not data.usable:
+    st.stop()
+
+class_names = [f"{index} {name}" for index, name in enumerate(CLASSES)]
+chosen = st.sidebar.multiselect(t("Classes"), list(range(10)), format_func=class_names.__getitem__,
+                                key="fmnist_classes")
+indices = np.flatnonzero(np.isin(data.labels, chosen)) if chosen else np.arange(len(data.labels))
+ids = [str(index) for index in indices]
+
+counts = np.bincount(data.labels, minlength=10)[:10]
+chart = px.bar(x=class_names, y=counts, labels={"x": t("class"), "y": t("images")},
+               title=t("Images per class in {split}", split=split))
+chart.update_layout(height=300, margin={"t": 40, "b": 0})
+st.plotly_chart(chart, width="stretch")
+
+sample_id = sample_navigator("fmnist", ids, t("Image (of {count} shown)", count=len(ids)))
+if sample_id is None:
+    st.stop()
+sample = dataset.sample(data, int(sample_id))
+
+big, grid = st.columns([1, 3])
+with big:
+    st.image(enlarge(sample.image.array, 280), width=280)
+    st.text(t("Index {index} in the file", index=sample.id))
+    st.text(t("Label: {label}", label=sample.labels["class"][0]))
+with grid:
+    position = st.session_state["fmnist_position"] - 1
+    start = (position // GRID_SIZE) * GRID_SIZE
+    shown = indices[start:start + GRID_SIZE]
+    st.caption(t("Images {first} to {last} of the current list", first=start + 1, last=start + len(shown)))
+    st.image([enlarge(data.images[index], 84) for index in shown],
+             caption=[f"{index}: {CLASSES[data.labels[index]]}" for index in shown], width=84)
