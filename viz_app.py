@@ -17,7 +17,7 @@ logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
 
-st.set_page_config(page_title="fashionviz", page_icon="👗", layout="wide")
+st.set_page_config(page_title="fashionviz", page_icon=":material/checkroom:", layout="wide")
 language_picker()
 
 
@@ -30,7 +30,7 @@ def coming_page(title: str):
     return show
 
 
-pages = [st.Page(str(PAGES_DIR / "home.py"), title=t("Home"), icon="🏠", default=True)]
+pages = [st.Page(str(PAGES_DIR / "home.py"), title=t("Home"), icon=":material/home:", default=True)]
 for family in FAMILIES:
     page_file = PAGES_DIR / f"{family.key}.py"
     if page_file.is_file():

@@ -170,19 +170,25 @@ class FashionMnistDataset:
             data.images, data.labels = images[:count], labels[:count]
         if labels.size and labels.max() > 9:
             data.problems.append(Problem(str(entry.labels), f"label {int(labels.max())} is outside 0..9."))
-        expected = PUBLISHED_PER_CLASS.get(data.name)
-        if expected is not None:
-            counts = np.bincount(labels, minlength=10)[:10]
-            if not (counts == expected).all():
-                data.problems.append(Problem(
-                    str(entry.labels), f"class counts {counts.tolist()} do not match the published "
-                    f"{expected} per class.", hint="The file may be another dataset (e.g. MNIST digits) "
-                    "or a partial copy; check its md5."))
+        data.problems.extend(balance_problems(data.name, labels, entry.labels))
         for path in (entry.images, entry.labels):
             published = PUBLISHED_MD5.get(path.name)
             if published and md5_of(path) != published:
                 data.problems.append(Problem(str(path), "md5 differs from the published value.",
                                              hint="Download the file again from the official source."))
+
+    def labels_only(self) -> list[str]:
+        """Return the prefixes that have a labels file but no images file."""
+        return sorted(name for name, entry in self.files.items() if entry.labels and not entry.images)
+
+    def read_labels(self, split: str) -> tuple[np.ndarray | None, list[Problem]]:
+        """Read only the labels file of a prefix, with the class-balance check."""
+        path = self.files[split].labels
+        try:
+            labels = read_idx(path, LABELS_MAGIC)
+        except IdxError as error:
+            return None, [Problem(str(error.path), error.reason, severity="error")]
+        return labels, balance_problems(split, labels, path)
 
     def sample(self, data: SplitData, index: int) -> Sample:
         """Return image ``index`` (0-based, as in the file) of a read split as a Sample."""
@@ -190,6 +196,16 @@ class FashionMnistDataset:
         name = CLASSES[label] if label < len(CLASSES) else str(label)
         return Sample(id=str(index), split=data.name, image=ImageSource(array=data.images[index]),
                       width=28, height=28, labels={"class": [f"{label} {name}"]})
+
+
+def balance_problems(split: str, labels: np.ndarray, path: Path) -> list[Problem]:
+    """Compare the class counts of an official split with the published balance."""
+    expected = PUBLISHED_PER_CLASS.get(split)
+    counts = np.bincount(labels, minlength=10)[:10]
+    if expected is None or (counts == expected).all():
+        return []
+    return [Problem(str(path), f"class counts {counts.tolist()} do not match the published {expected} per class.",
+                    hint="The file may be another dataset (e.g. MNIST digits) or a partial copy; check its md5.")]
 
 
 def file_problems_for_missing(root: Path) -> list[Problem]:

@@ -49,7 +49,8 @@ if not splits:
     st.error(t("{root} has no <split>/annos or <split>/image folder.", root=root))
     st.stop()
 
-init_state("df2_split", query_default("split", splits[0]) if query_default("split") in splits else splits[0])
+with_images = [name for name in splits if (choice.path / name / "image").is_dir()] or splits
+init_state("df2_split", query_default("split") if query_default("split") in splits else with_images[0])
 split = st.sidebar.selectbox(t("Split"), splits, key="df2_split")
 sync_query(split=split)
 style = style_controls("df2")

@@ -25,6 +25,14 @@ def read_split(root: str, split: str):
     return open_dataset(root).read_split(split)
 
 
+def class_chart(labels: np.ndarray, title: str) -> None:
+    counts = np.bincount(labels, minlength=10)[:10]
+    chart = px.bar(x=[f"{index} {name}" for index, name in enumerate(CLASSES)], y=counts,
+                   labels={"x": t("class"), "y": t("images")}, title=title)
+    chart.update_layout(height=280, margin={"t": 40, "b": 0})
+    st.plotly_chart(chart, width="stretch")
+
+
 def enlarge(image: np.ndarray, size: int) -> np.ndarray:
     return cv2.resize(image, (size, size), interpolation=cv2.INTER_NEAREST)
 
@@ -56,12 +64,6 @@ chosen = st.sidebar.multiselect(t("Classes"), list(range(10)), format_func=class
 indices = np.flatnonzero(np.isin(data.labels, chosen)) if chosen else np.arange(len(data.labels))
 ids = [str(index) for index in indices]
 
-counts = np.bincount(data.labels, minlength=10)[:10]
-chart = px.bar(x=class_names, y=counts, labels={"x": t("class"), "y": t("images")},
-               title=t("Images per class in {split}", split=split))
-chart.update_layout(height=300, margin={"t": 40, "b": 0})
-st.plotly_chart(chart, width="stretch")
-
 sample_id = sample_navigator("fmnist", ids, t("Image (of {count} shown)", count=len(ids)))
 if sample_id is None:
     st.stop()
@@ -79,3 +81,12 @@ with grid:
     st.caption(t("Images {first} to {last} of the current list", first=start + 1, last=start + len(shown)))
     st.image([enlarge(data.images[index], 84) for index in shown],
              caption=[f"{index}: {CLASSES[data.labels[index]]}" for index in shown], width=84)
+
+class_chart(data.labels, t("Images per class in {split}", split=split))
+for name in dataset.labels_only():
+    labels, problems = dataset.read_labels(name)
+    with st.expander(t("Labels file without images: {name}", name=name)):
+        show_problems(problems)
+        if labels is not None:
+            st.text(t("{count} labels; class balance checked against the published counts.", count=len(labels)))
+            class_chart(labels, t("Labels per class in {split}", split=name))

@@ -19,7 +19,7 @@ for family in FAMILIES:
     left, right = st.columns([1, 3])
     with left:
         if page_file.is_file():
-            st.page_link(str(page_file), label=family.title, icon="➡️")
+            st.page_link(str(page_file), label=family.title, icon=":material/arrow_forward:")
         else:
             st.markdown(f"**{family.title}** · {t('coming')}")
     with right:

@@ -28,8 +28,9 @@ def test_fashion_mnist_real_deep_link(run_page, realdata):
     assert app.session_state["fmnist_split"] == "sprite"
     assert app.session_state["fmnist_position"] == 96
     assert "Label: 1 Trouser" in [element.value for element in app.text]
-    warnings = " ".join(element.value for element in app.warning)
-    assert "labels file without its images file train-images-idx3-ubyte.gz" in warnings
+    texts = " ".join(element.value for element in app.text)
+    assert "labels file without its images file train-images-idx3-ubyte.gz" in texts
+    assert "60000 labels; class balance checked against the published counts." in texts
     assert images_shown(app) >= 2
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import cv2
 import numpy as np
 import streamlit as st
 
@@ -59,6 +60,24 @@ def sample_navigator(page_key: str, ids: Sequence[str], label: str | None = None
     return sample_id
 
 
+def annotated_extent(sample: Sample) -> tuple[int, int]:
+    """Return the image size from the sample, else a size that holds all its annotations."""
+    if sample.width and sample.height:
+        return sample.width, sample.height
+    right, bottom = 400.0, 300.0
+    for instance in sample.instances:
+        points = [poly for poly in instance.polygons]
+        if instance.bbox is not None:
+            points.append(instance.bbox.reshape(2, 2))
+        if instance.keypoints is not None:
+            points.append(instance.keypoints[:, :2])
+        for array in points:
+            if np.isfinite(array).any():
+                right = max(right, float(np.nanmax(array[:, 0])) + 10)
+                bottom = max(bottom, float(np.nanmax(array[:, 1])) + 10)
+    return int(min(right, 4000)), int(min(bottom, 4000))
+
+
 def render_sample(sample: Sample, style: Style, max_width: int | None = None) -> np.ndarray:
     """Read a sample's image and draw its instances; a missing image gives a labelled grey tile."""
     loaded = read_image(sample.image)
@@ -67,13 +86,12 @@ def render_sample(sample: Sample, style: Style, max_width: int | None = None) ->
         lines = [t("image missing"), str(sample.id)]
         if sample.image.url:
             lines.append(sample.image.url)
-        pixels = placeholder(sample.width or 400, sample.height or 300, lines)
+        width, height = annotated_extent(sample)
+        pixels = placeholder(width, height, lines)
     else:
         pixels = loaded.pixels
     picture = draw_instances(pixels, sample.instances, style)
     if max_width and picture.shape[1] > max_width:
-        import cv2
-
         scale = max_width / picture.shape[1]
         picture = cv2.resize(picture, (max_width, int(picture.shape[0] * scale)), interpolation=cv2.INTER_AREA)
     return picture

@@ -97,16 +97,16 @@ def show_problems(problems: Sequence[Problem], title: str | None = None) -> None
         return
     errors = [problem for problem in problems if problem.severity == "error"]
     warnings = [problem for problem in problems if problem.severity != "error"]
-    if len(problems) <= 3:
-        for problem in errors:
-            st.error(str(problem), icon="⚠️")
-        for problem in warnings:
-            st.warning(str(problem))
-        return
-    heading = title or t("{count} problems found in the files", count=len(problems))
-    with st.expander(heading, expanded=bool(errors)):
-        for problem in problems:
-            st.text(("ERROR " if problem.severity == "error" else "") + str(problem))
+    for problem in errors[:3]:
+        st.error(str(problem), icon=":material/error:")
+    rest = errors[3:] + warnings
+    if len(rest) == 1 and not errors:
+        st.warning(str(rest[0]), icon=":material/warning:")
+    elif rest:
+        heading = title or t("{count} more problems found in the files", count=len(rest))
+        with st.expander(heading, icon=":material/warning:"):
+            for problem in rest:
+                st.text(("ERROR " if problem.severity == "error" else "") + str(problem))
 
 
 def query_default(name: str, default: str = "") -> str:
