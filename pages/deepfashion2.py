@@ -82,27 +82,23 @@ if sample_id is None:
     st.stop()
 sample = dataset.load_sample(split, sample_id)
 
-image_column, info_column = st.columns([3, 2])
+image_column, pair_column = st.columns([3, 2])
 with image_column:
     show_sample_image(sample, style)
-with info_column:
-    st.markdown(f"**source:** {sample.fields.get('source')} · **pair_id:** {sample.fields.get('pair_id')}")
-    if sample.instances:
-        st.dataframe(item_table(sample), hide_index=True)
-    else:
-        st.info(t("This image has no items."))
-
-st.subheader(t("Consumer-to-shop pairs"))
-if not any(isinstance(i.fields.get("style"), int) and i.fields["style"] > 0 for i in sample.instances):
-    st.caption(t("No item of this image has style > 0, so it has no counterpart."))
-elif st.toggle(t("Show the other images of this pair"), value=True, key="df2_pairs"):
-    related = pair_partners(scan_split(root, split), sample)
-    for entry in related:
-        if not entry.sample_id:
-            st.warning(t("Counterpart missing: {note}", note=entry.note))
-    partners = [entry for entry in related if entry.sample_id]
-    columns = st.columns(max(1, min(len(partners), 3)))
-    for column, entry in zip(columns * 10, partners):
-        with column:
+with pair_column:
+    st.text(f"source: {sample.fields.get('source')} · pair_id: {sample.fields.get('pair_id')}")
+    st.subheader(t("Consumer-to-shop pairs"))
+    if not any(isinstance(i.fields.get("style"), int) and i.fields["style"] > 0 for i in sample.instances):
+        st.caption(t("No item of this image has style > 0, so it has no counterpart."))
+    elif st.toggle(t("Show the other images of this pair"), value=True, key="df2_pairs"):
+        for entry in pair_partners(scan_split(root, split), sample):
+            if not entry.sample_id:
+                st.warning(t("Counterpart missing: {note}", note=entry.note))
+                continue
             partner = dataset.load_sample(split, entry.sample_id)
             st.image(render_sample(partner, style), caption=f"{entry.sample_id}: {entry.note}", width="stretch")
+
+if sample.instances:
+    st.dataframe(item_table(sample), hide_index=True)
+else:
+    st.info(t("This image has no items."))

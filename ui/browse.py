@@ -55,7 +55,7 @@ def sample_navigator(page_key: str, ids: Sequence[str], label: str | None = None
         st.warning(t("{wanted} is not among the samples shown.", wanted=missing))
     sample_id = ids[st.session_state[position_key] - 1]
     with right:
-        st.markdown(f"**{t('Sample id')}:** `{sample_id}`")
+        st.text(f"{t('Sample id')}: {sample_id}")
     sync_query(sample=sample_id)
     return sample_id
 
