@@ -1,0 +1,427 @@
+"""UT-Zappos50K: catalogue shoes in a Category/SubCategory/Brand tree, meta-data and pairwise comparisons.
+
+Layout under the root (the data files may also sit directly in the root)::
+
+    ut-zap50k-images/<Category>/<SubCategory>/<Brand>/<ProductID>.<ColorID>.jpg
+    ut-zap50k-data/meta-data.csv          CID, Category, SubCategory, HeelHeight, Insole, ...
+    ut-zap50k-data/image-path.mat         imagepath: 50025 x 1 cell of image paths
+    ut-zap50k-data/zappos-labels.mat      mturkOrder, mturkEqual: 1 x 4 cells of N x 6 matrices
+    ut-zap50k-data/zappos-labels-fg.mat   mturkHard: 1 x 4 cell of N x 6 matrices
+
+Images are numbered by their row in ``imagepath``, starting at 1, and the comparison
+matrices refer to images by that number. The square variant of the images lives in
+``ut-zap50k-images-square`` with the same tree.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+import urllib.parse
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from loaders.model import ImageSource, Problem, Sample
+
+log = logging.getLogger(__name__)
+
+DATA_FOLDER = "ut-zap50k-data"
+IMAGE_FOLDERS = ("ut-zap50k-images", "ut-zap50k-images-square")
+META_FILE = "meta-data.csv"
+PATH_FILE = "image-path.mat"
+META_COLUMNS = ("CID", "Category", "SubCategory", "HeelHeight", "Insole", "Closure", "Gender", "Material",
+                "ToeStyle")
+
+ATTRIBUTES = {1: "open", 2: "pointy", 3: "sporty", 4: "comfort"}
+# Column 4 of a comparison row: how image 1 compares with image 2.
+COMPARISONS = {1: "more", 2: "less", 3: "equal"}
+# Column 5 is the mean of the workers' confidence: 1 very, 2 somewhat, 3 not confident.
+CONFIDENCE = {1: "very confident", 2: "somewhat confident", 3: "not confident"}
+# Label set name -> (file, MATLAB variable).
+LABEL_SETS = {
+    "ordered": ("zappos-labels.mat", "mturkOrder"),
+    "equal": ("zappos-labels.mat", "mturkEqual"),
+    "fine-grained": ("zappos-labels-fg.mat", "mturkHard"),
+}
+COMPARISON_COLUMNS = ["row", "image1", "image2", "attribute_id", "comparison", "confidence", "agreement"]
+# Trademark signs that the disk spells as HTML entities (Levi's&#174;) and the path list may omit.
+TRADEMARK_SIGNS = str.maketrans("", "", "®™©")
+
+
+# ---------------------------------------------------------------------------------------------
+# MATLAB files
+
+
+class MatReadError(ValueError):
+    """A .mat file that is missing, malformed, or lacks a requested variable."""
+
+
+def is_hdf5_mat(path: Path) -> bool:
+    """Return True when ``path`` is a MATLAB v7.3 file: an HDF5 file after a 512-byte text header."""
+    with path.open("rb") as handle:
+        handle.seek(512)
+        return handle.read(8) == b"\x89HDF\r\n\x1a\n"
+
+
+def read_mat(path: Path, names: tuple[str, ...]) -> dict[str, object]:
+    """Read the named variables of a .mat file, v5 through scipy and v7.3 through h5py.
+
+    Cells become flat lists in MATLAB's column-major order, char arrays ``str`` and
+    numeric arrays float64 arrays with MATLAB's rows and columns. Raises MatReadError
+    naming the file and what went wrong.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise MatReadError(f"{path}: file not found.")
+    try:
+        hdf5 = is_hdf5_mat(path)
+    except OSError as error:
+        raise MatReadError(f"{path}: could not be read: {error}.") from error
+    values = _read_hdf5(path, names) if hdf5 else _read_v5(path, names)
+    missing = [name for name in names if name not in values]
+    if missing:
+        raise MatReadError(f"{path}: variable {missing[0]!r} not found in the file.")
+    return values
+
+
+def _read_v5(path: Path, names: tuple[str, ...]) -> dict[str, object]:
+    import scipy.io
+
+    try:
+        raw = scipy.io.loadmat(path, variable_names=list(names), squeeze_me=False, chars_as_strings=True)
+    except NotImplementedError as error:
+        raise MatReadError(f"{path}: MATLAB v7.3 file that scipy cannot read ({error}).") from error
+    except (ValueError, TypeError, OSError, EOFError) as error:
+        raise MatReadError(f"{path}: not a readable MATLAB file: {error}.") from error
+    return {name: _convert_v5(raw[name]) for name in names if name in raw}
+
+
+def _convert_v5(value: object) -> object:
+    if not isinstance(value, np.ndarray):
+        return value
+    if value.dtype == object:
+        return [_convert_v5(element) for element in value.flatten(order="F")]
+    if value.dtype.kind == "U":
+        return "".join(str(part) for part in value.flatten(order="F"))
+    return np.asarray(value, dtype=np.float64)
+
+
+def _read_hdf5(path: Path, names: tuple[str, ...]) -> dict[str, object]:
+    try:
+        import h5py
+    except ImportError as error:
+        raise MatReadError(f"{path}: MATLAB v7.3 (HDF5) file, and h5py is not installed. Install h5py, "
+                           "or save the file again in MATLAB with save(..., '-v7').") from error
+    try:
+        with h5py.File(path, "r") as handle:
+            return {name: _convert_hdf5(handle, handle[name]) for name in names if name in handle}
+    except (OSError, KeyError, ValueError, TypeError) as error:
+        raise MatReadError(f"{path}: MATLAB v7.3 (HDF5) file that could not be read: {error}.") from error
+
+
+def _convert_hdf5(handle, dataset) -> object:
+    matlab_class = dataset.attrs.get("MATLAB_class", b"")
+    matlab_class = matlab_class.decode() if isinstance(matlab_class, bytes) else str(matlab_class)
+    empty = bool(dataset.attrs.get("MATLAB_empty", 0))
+    if matlab_class == "cell":
+        # HDF5 keeps MATLAB's dims reversed, so C order over them is MATLAB's column-major order.
+        return [_convert_hdf5(handle, handle[reference]) for reference in dataset[()].flatten()]
+    if matlab_class == "char":
+        return "" if empty else "".join(chr(code) for code in dataset[()].flatten())
+    if empty:
+        return np.zeros((0, 0))
+    # An N x 6 MATLAB matrix is stored as a 6 x N HDF5 dataset.
+    return np.asarray(dataset[()], dtype=np.float64).T
+
+
+# ---------------------------------------------------------------------------------------------
+# Paths
+
+
+def name_key(name: str) -> str:
+    """Return the spelling-independent form of a folder or file name, for matching listed paths to the disk.
+
+    It undoes HTML entities (``&#174;``) and percent escapes (``%2E``), drops trademark
+    signs, trailing dots and spaces, and case.
+    """
+    text = urllib.parse.unquote(html.unescape(name)).translate(TRADEMARK_SIGNS)
+    return text.rstrip(". ").casefold()
+
+
+def cid_from_file(file_name: str) -> str:
+    """Return the CID ``100627-72`` of the image file ``100627.72.jpg``."""
+    stem = file_name.rsplit(".", 1)[0] if file_name.lower().endswith(".jpg") else file_name
+    return stem.replace(".", "-", 1)
+
+
+@dataclass
+class Resolution:
+    """The file on disk found for a listed image path, and whether its spelling differed."""
+
+    listed: str
+    path: Path | None
+    # "exact", "spelling" (found under another spelling) or "missing".
+    how: str
+
+
+class PathResolver:
+    """Finds listed image paths on disk, tolerating the spelling differences of the image archive."""
+
+    def __init__(self, image_dir: Path):
+        self.image_dir = image_dir
+        self._listings: dict[Path, dict[str, str]] = {}
+
+    def _listing(self, folder: Path) -> dict[str, str]:
+        if folder not in self._listings:
+            try:
+                with os.scandir(folder) as entries:
+                    self._listings[folder] = {name_key(entry.name): entry.name for entry in entries}
+            except OSError:
+                self._listings[folder] = {}
+        return self._listings[folder]
+
+    def resolve(self, listed: str) -> Resolution:
+        parts = [part for part in listed.replace("\\", "/").split("/") if part]
+        if parts and parts[0] in IMAGE_FOLDERS:
+            parts = parts[1:]
+        exact = self.image_dir.joinpath(*parts)
+        if parts and exact.is_file():
+            return Resolution(listed, exact, "exact")
+        folder = self.image_dir
+        for part in parts:
+            if (folder / part).exists():
+                folder = folder / part
+                continue
+            actual = self._listing(folder).get(name_key(part))
+            if actual is None:
+                return Resolution(listed, None, "missing")
+            folder = folder / actual
+        if not parts or not folder.is_file():
+            return Resolution(listed, None, "missing")
+        return Resolution(listed, folder, "spelling")
+
+
+# ---------------------------------------------------------------------------------------------
+# The dataset
+
+
+@dataclass
+class Comparisons:
+    """The rows of one label set and attribute, with the problems found in them."""
+
+    table: pd.DataFrame
+    problems: list[Problem] = field(default_factory=list)
+
+
+class ZapposDataset:
+    """Lazy reader of one UT-Zappos50K root; see the module docstring for the layout."""
+
+    def __init__(self, root: Path, image_folder: str | None = None):
+        self.root = Path(root)
+        self.data_dir = self.root / DATA_FOLDER if (self.root / DATA_FOLDER).is_dir() else self.root
+        self.image_folders = [name for name in IMAGE_FOLDERS if (self.root / name).is_dir()]
+        chosen = image_folder if image_folder in self.image_folders else None
+        self.image_dir = self.root / (chosen or (self.image_folders[0] if self.image_folders else IMAGE_FOLDERS[0]))
+        self.resolver = PathResolver(self.image_dir)
+        self.problems: list[Problem] = []
+        self._catalogue: pd.DataFrame | None = None
+        self._metadata: pd.DataFrame | None = None
+        self._comparisons: dict[tuple[str, int], Comparisons] = {}
+
+    def file(self, name: str) -> Path:
+        return self.data_dir / name
+
+    def missing_files(self) -> Problem | None:
+        """Return an error when the root contains none of the dataset's files, else None."""
+        present = [name for name in (META_FILE, PATH_FILE, *(file for file, _ in LABEL_SETS.values()))
+                   if self.file(name).is_file()]
+        if present or self.image_folders:
+            return None
+        return Problem(str(self.root), "no UT-Zappos50K dataset files found: expected "
+                       f"{DATA_FOLDER}/{META_FILE}, {DATA_FOLDER}/{PATH_FILE} and {IMAGE_FOLDERS[0]}/.",
+                       hint="Extract ut-zap50k-data.zip and ut-zap50k-images.zip from the project page into "
+                            "this folder.", severity="error")
+
+    def has_comparisons(self) -> list[str]:
+        """Return the label sets whose file exists."""
+        return [name for name, (file, _) in LABEL_SETS.items() if self.file(file).is_file()]
+
+    # -- catalogue -----------------------------------------------------------------------------
+
+    def catalogue(self) -> pd.DataFrame:
+        """Return one row per image: index (1-based, or 0 without image-path.mat), listed path, tree, CID."""
+        if self._catalogue is None:
+            self._catalogue = self._read_catalogue()
+        return self._catalogue
+
+    def _read_catalogue(self) -> pd.DataFrame:
+        listed: list[str] | None = None
+        path_file = self.file(PATH_FILE)
+        if path_file.is_file():
+            try:
+                paths = read_mat(path_file, ("imagepath",))["imagepath"]
+                if isinstance(paths, list):
+                    listed = [str(entry) for entry in paths]
+                else:
+                    self.problems.append(Problem(str(path_file), "imagepath is not a cell array of paths.",
+                                                 severity="error"))
+            except MatReadError as error:
+                self.problems.append(Problem(str(path_file), str(error).split(": ", 1)[-1], severity="error",
+                                             hint="Download ut-zap50k-data.zip again."))
+        else:
+            self.problems.append(Problem(str(path_file), "file not found, so images are listed from the image "
+                                         "folder and comparisons cannot be shown.", severity="warning"))
+        if listed is None:
+            listed = self._walk_images()
+            indices = [0] * len(listed)
+        else:
+            # Row i of imagepath is image number i, counted from 1.
+            indices = list(range(1, len(listed) + 1))
+        rows = []
+        for index, path in zip(indices, listed):
+            parts = [part for part in path.replace("\\", "/").split("/") if part]
+            if parts and parts[0] in IMAGE_FOLDERS:
+                parts = parts[1:]
+            padded = (parts[:-1] + ["", "", ""])[:3]
+            rows.append((index, path, *padded, cid_from_file(parts[-1]) if parts else ""))
+        return pd.DataFrame(rows, columns=["index", "listed", "Category", "SubCategory", "Brand", "CID"])
+
+    def _walk_images(self) -> list[str]:
+        found = []
+        for folder, _, files in os.walk(self.image_dir):
+            relative = Path(folder).relative_to(self.image_dir)
+            found.extend((relative / name).as_posix() for name in files if name.lower().endswith(".jpg"))
+        return sorted(found)
+
+    def image_number(self, index: int) -> pd.Series | None:
+        """Return the catalogue row of 1-based image number ``index``, or None when out of range."""
+        table = self.catalogue()
+        if table.empty or table["index"].iloc[0] != 1 or not 1 <= index <= len(table):
+            return None
+        return table.iloc[index - 1]
+
+    def resolve(self, listed: str) -> Resolution:
+        return self.resolver.resolve(listed)
+
+    def unresolved_paths(self) -> pd.DataFrame:
+        """Return the listed paths that no spelling finds on disk, and count those found under another spelling."""
+        rows = []
+        for index, listed in zip(self.catalogue()["index"], self.catalogue()["listed"]):
+            found = self.resolve(listed)
+            if found.how == "exact":
+                continue
+            on_disk = "" if found.path is None else found.path.relative_to(self.image_dir).as_posix()
+            rows.append({"index": index, "listed path": listed, "found": found.how, "on disk": on_disk})
+        return pd.DataFrame(rows, columns=["index", "listed path", "found", "on disk"])
+
+    def sample(self, row: pd.Series) -> Sample:
+        """Return the Sample of one catalogue row, with its image resolved and its meta-data as labels."""
+        found = self.resolve(row["listed"])
+        sample = Sample(id=row["CID"], image=ImageSource(path=found.path or self.image_dir / row["listed"]))
+        sample.fields = {"index": int(row["index"]), "listed path": row["listed"], "found": found.how}
+        if found.path is not None and found.how == "spelling":
+            sample.fields["on disk"] = found.path.relative_to(self.image_dir).as_posix()
+        if found.path is None:
+            sample.problems.append(Problem(str(self.image_dir / row["listed"]), "image not found under any "
+                                           "spelling of the path.", record=f"image {row['index']}",
+                                           hint="Check that ut-zap50k-images is extracted completely."))
+        sample.labels = self.metadata_of(row["CID"])
+        return sample
+
+    # -- meta-data -----------------------------------------------------------------------------
+
+    def metadata(self) -> pd.DataFrame:
+        """Return meta-data.csv indexed by CID, every cell as text ("" when empty)."""
+        if self._metadata is None:
+            path = self.file(META_FILE)
+            try:
+                table = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+                table.columns = [column.strip() for column in table.columns]
+                if "CID" not in table.columns:
+                    raise ValueError("there is no CID column")
+                table = table.drop_duplicates("CID").set_index("CID")
+            except FileNotFoundError:
+                self.problems.append(Problem(str(path), "file not found, so shoes are shown without meta-data."))
+                table = pd.DataFrame(columns=list(META_COLUMNS[1:]), index=pd.Index([], name="CID"))
+            except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as error:
+                self.problems.append(Problem(str(path), f"could not be parsed: {error}.", severity="error",
+                                             hint="Download ut-zap50k-data.zip again."))
+                table = pd.DataFrame(columns=list(META_COLUMNS[1:]), index=pd.Index([], name="CID"))
+            self._metadata = table
+        return self._metadata
+
+    def metadata_of(self, cid: str) -> dict[str, list[str]]:
+        """Return the meta-data fields of one shoe, each split into its values at ';'."""
+        table = self.metadata()
+        if cid not in table.index:
+            return {}
+        row = table.loc[cid]
+        return {column: [value.strip() for value in str(row[column]).split(";") if value.strip()]
+                for column in table.columns if str(row[column]).strip()}
+
+    # -- comparisons ---------------------------------------------------------------------------
+
+    def comparisons(self, label_set: str, attribute_id: int) -> Comparisons:
+        """Return the comparison rows of one label set and attribute, checked against the image list."""
+        key = (label_set, attribute_id)
+        if key not in self._comparisons:
+            self._comparisons[key] = self._read_comparisons(label_set, attribute_id)
+        return self._comparisons[key]
+
+    def _read_comparisons(self, label_set: str, attribute_id: int) -> Comparisons:
+        file_name, variable = LABEL_SETS[label_set]
+        path = self.file(file_name)
+        empty = pd.DataFrame(columns=COMPARISON_COLUMNS)
+        try:
+            cells = read_mat(path, (variable,))[variable]
+        except MatReadError as error:
+            return Comparisons(empty, [Problem(str(path), str(error).split(": ", 1)[-1], record=variable,
+                                               severity="error")])
+        if not isinstance(cells, list) or len(cells) != len(ATTRIBUTES):
+            return Comparisons(empty, [Problem(str(path), "is not a 1 x 4 cell (one matrix per attribute).",
+                                               record=variable, severity="error")])
+        matrix = np.asarray(cells[attribute_id - 1], dtype=np.float64)
+        record = f"{variable}{{{attribute_id}}}"
+        if matrix.size == 0:
+            return Comparisons(empty)
+        if matrix.ndim != 2 or matrix.shape[1] != 6:
+            return Comparisons(empty, [Problem(str(path), f"matrix is {matrix.shape}, not N x 6.", record=record,
+                                               severity="error")])
+        table = pd.DataFrame(matrix, columns=COMPARISON_COLUMNS[1:])
+        table.insert(0, "row", np.arange(1, len(table) + 1))
+        for column in ("image1", "image2", "attribute_id", "comparison"):
+            table[column] = table[column].round().astype(np.int64)
+        return Comparisons(table, self._check_rows(table, str(path), record, attribute_id))
+
+    def _check_rows(self, table: pd.DataFrame, file_name: str, record: str, attribute_id: int) -> list[Problem]:
+        problems = []
+        image_count = len(self.catalogue()) if self.catalogue()["index"].gt(0).all() else 0
+        if image_count == 0:
+            return [Problem(file_name, f"image numbers cannot be looked up without a readable {PATH_FILE}.",
+                            record=record, severity="error")]
+        for column in ("image1", "image2"):
+            # Image numbers count from 1; 0 or a number past the list is a broken reference.
+            bad = table[(table[column] < 1) | (table[column] > image_count)]
+            for row_number, number in zip(bad["row"].head(20), bad[column].head(20)):
+                problems.append(Problem(file_name, f"{column} = {int(number)} is not an image number in "
+                                        f"1..{image_count} of {PATH_FILE}.", record=f"{record} row {int(row_number)}"))
+        wrong_attribute = table[table.attribute_id != attribute_id]
+        if len(wrong_attribute):
+            found_ids = sorted({int(v) for v in wrong_attribute.attribute_id})
+            problems.append(Problem(file_name, f"{len(wrong_attribute)} rows have attribute id {found_ids} in the "
+                                    f"cell of attribute {attribute_id}.", record=record))
+        unknown = table[~table.comparison.isin(list(COMPARISONS))]
+        if len(unknown):
+            problems.append(Problem(file_name, f"{len(unknown)} rows have comparison codes "
+                                    f"{sorted({int(v) for v in unknown.comparison})}, not 1, 2 or 3.", record=record))
+        return problems
+
+
+def confidence_text(value: float) -> str:
+    """Return ``1.4 (very confident)``: the mean confidence and the label of its nearest code."""
+    label = CONFIDENCE.get(int(round(value)), "unknown")
+    return f"{value:g} ({label})"
