@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,8 +14,19 @@ from loaders.model import ImageSource, Problem
 
 log = logging.getLogger(__name__)
 
-# Images above this many pixels are not decoded at full size (decompression bombs).
+# Images above this many pixels are not decoded (decompression bombs), unless the
+# environment variable FASHIONVIZ_MAX_PIXELS sets another limit.
 DEFAULT_MAX_PIXELS = 80_000_000
+
+
+def max_pixels_setting() -> int:
+    """Return the pixel limit from FASHIONVIZ_MAX_PIXELS, or the default when unset or invalid."""
+    value = os.environ.get("FASHIONVIZ_MAX_PIXELS", "")
+    try:
+        return int(value) if value else DEFAULT_MAX_PIXELS
+    except ValueError:
+        log.warning("FASHIONVIZ_MAX_PIXELS=%r is not a whole number; using %d", value, DEFAULT_MAX_PIXELS)
+        return DEFAULT_MAX_PIXELS
 
 
 @dataclass
@@ -38,8 +50,9 @@ def to_rgb(array: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(array)
 
 
-def read_image(source: ImageSource, max_pixels: int = DEFAULT_MAX_PIXELS) -> LoadedImage:
+def read_image(source: ImageSource, max_pixels: int | None = None) -> LoadedImage:
     """Decode the image of a sample to RGB; a missing or broken file gives a Problem."""
+    max_pixels = max_pixels_setting() if max_pixels is None else max_pixels
     if source.array is not None:
         return LoadedImage(to_rgb(source.array))
     if source.path is None:

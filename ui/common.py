@@ -11,16 +11,16 @@ import streamlit as st
 from loaders.model import Problem
 from loaders.roots import FAMILY_BY_KEY, PathOutsideRoots, RootChoice, configured_root, sidebar_root
 from render.style import Style
-from ui.i18n import LANGUAGES, t
+from ui.i18n import LANGUAGES, N_, t
 
 log = logging.getLogger(__name__)
 
 SOURCE_TEXT = {
-    "sidebar": "chosen in the sidebar",
-    "environment": "from {detail}",
-    "config": "from {detail}",
-    "demo": "embedded demo data (synthetic)",
-    "none": "nothing found",
+    "sidebar": N_("chosen in the sidebar"),
+    "environment": N_("from {detail}"),
+    "config": N_("from {detail}"),
+    "demo": N_("embedded demo data (synthetic)"),
+    "none": N_("nothing found"),
 }
 
 

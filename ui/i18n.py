@@ -48,3 +48,8 @@ def t(text: str, **values: object) -> str:
     language = current_language()
     translated = text if language == DEFAULT_LANGUAGE else catalog(language).get(text, text)
     return translated.format(**values) if values else translated
+
+
+def N_(text: str) -> str:
+    """Mark a UI string stored for later translation with ``t``; returns it unchanged."""
+    return text
