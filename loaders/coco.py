@@ -1,0 +1,872 @@
+"""COCO instances files (ModaNet, Fashionpedia, any COCO detection or segmentation set) and results files.
+
+An instances file is one JSON object::
+
+    {"images": [{"id", "file_name", "width", "height", ...}],
+     "annotations": [{"id", "image_id", "category_id", "segmentation", "bbox", "iscrowd",
+                      "attribute_ids"?, "keypoints"?, ...}],
+     "categories": [{"id", "name", "supercategory", ...}],
+     "attributes"?: [{"id", "name", "supercategory", ...}]}
+
+``segmentation`` is a list of polygons ``[x1, y1, x2, y2, ...]``, a compressed RLE
+``{"size": [h, w], "counts": str}`` or an uncompressed RLE (``counts`` a list of
+run lengths, usually with ``iscrowd`` 1). A results file is a JSON list of such
+annotations with a ``score`` each.
+
+The file is parsed once, on first use, and indexed by image id; annotations become
+Instances only for the image being shown, and their geometry is validated before
+pycocotools sees it, so a bad record becomes a Problem naming the image and
+annotation ids instead of a crash.
+
+Usage::
+
+    coco = CocoInstances(Path("instances_val.json"), image_dir=Path("val"))
+    sample = coco.load_sample(coco.image_ids()[0])
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+import pandas as pd
+from pycocotools import mask as mask_utils
+
+from loaders.model import ImageSource, Instance, KeypointSchema, Problem, Sample, Visibility, box_from_points
+
+log = logging.getLogger(__name__)
+
+# Coordinates beyond this many pixels are rejected: pycocotools rasterises polygons
+# with C ints at 5x scale and allocates one entry per boundary pixel.
+MAX_COORDINATE = 100_000.0
+# Masks above this many pixels are not decoded (a corrupt RLE size could ask for gigabytes).
+MAX_MASK_PIXELS = 80_000_000
+# A file box and the box of the geometry are flagged when a side differs by more than this many pixels.
+# NOTE: a bbox computed from the rasterised mask can miss a thin polygon tip by a few pixels and be flagged.
+BOX_TOLERANCE = 2.0
+
+
+@dataclass(frozen=True)
+class Label:
+    """One entry of a ``categories`` or ``attributes`` list."""
+
+    id: int
+    name: str
+    supercategory: str = ""
+    level: int | None = None
+    keypoints: tuple[str, ...] = ()
+    # Skeleton edges as 1-based keypoint index pairs, as COCO writes them.
+    skeleton: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def tag(self) -> str:
+        """Return ``name (supercategory)``, or only the name when it has no supercategory."""
+        return f"{self.name} ({self.supercategory})" if self.supercategory else self.name
+
+
+def read_labels(entries: object, file_name: str, key: str, problems: list[Problem]) -> dict[int, Label]:
+    """Index a ``categories`` or ``attributes`` list by id; entries without an integer id are reported."""
+    labels: dict[int, Label] = {}
+    if not isinstance(entries, list):
+        return labels
+    for position, entry in enumerate(entries):
+        if not isinstance(entry, dict) or not _is_int(entry.get("id")):
+            problems.append(Problem(file_name, f"{key} entry {position} has no integer id; it is skipped.",
+                                    f"{key}[{position}]"))
+            continue
+        label_id = int(entry["id"])
+        if label_id in labels:
+            problems.append(Problem(file_name, f"{key} id {label_id} is listed twice; the first entry is used.",
+                                    f"{key}[{position}]"))
+            continue
+        skeleton = entry.get("skeleton") if isinstance(entry.get("skeleton"), list) else []
+        labels[label_id] = Label(
+            id=label_id, name=str(entry.get("name", label_id)), supercategory=str(entry.get("supercategory") or ""),
+            level=entry.get("level") if _is_int(entry.get("level")) else None,
+            keypoints=tuple(str(name) for name in entry.get("keypoints") or [] if isinstance(name, str | int)),
+            skeleton=tuple(tuple(edge) for edge in skeleton if isinstance(edge, list) and len(edge) == 2
+                           and all(_is_int(value) for value in edge)))
+    return labels
+
+
+def table_labels(path: Path) -> tuple[dict[int, Label], dict[int, Label]]:
+    """Read the categories and attributes of a project table (or of any COCO-style JSON object)."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    problems: list[Problem] = []
+    return (read_labels(data.get("categories"), str(path), "categories", problems),
+            read_labels(data.get("attributes"), str(path), "attributes", problems))
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+# --- JSON -----------------------------------------------------------------------------------------
+
+def parse_json(data: bytes, file_name: str) -> tuple[Any, list[Problem]]:
+    """Parse JSON bytes with orjson; fall back to the json module for NaN and Infinity, and say so."""
+    try:
+        return orjson.loads(data), []
+    except orjson.JSONDecodeError as error:
+        try:
+            # The json module accepts NaN and Infinity, which orjson (following the JSON standard) rejects.
+            value = json.loads(data)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise error from None
+        return value, [Problem(file_name, "the file contains NaN or Infinity, which is not valid JSON; "
+                                          "records with such numbers are reported below.")]
+
+
+# --- geometry validation --------------------------------------------------------------------------
+
+@dataclass
+class Geometry:
+    """Validated geometry of one annotation, ready for pycocotools and the renderer."""
+
+    polygons: list[np.ndarray] = field(default_factory=list)
+    rle: dict[str, Any] | None = None
+    bbox: np.ndarray | None = None  # xyxy, from the file's xywh bbox
+    problems: list[str] = field(default_factory=list)
+
+
+def rle_counts_from_string(counts: str) -> list[int] | None:
+    """Decode the run lengths of a compressed COCO RLE string; None when the string is malformed.
+
+    Each run length is written as 5-bit groups in characters from '0' (48) upward;
+    0x20 marks a continuation, 0x10 in the last group is the sign, and from the
+    third run on, the value is a difference to the run two places before.
+    """
+    runs: list[int] = []
+    position = 0
+    while position < len(counts):
+        value = 0
+        shift = 0
+        while True:
+            if position >= len(counts):
+                return None  # a continuation bit on the last character: the string was cut
+            code = ord(counts[position]) - 48
+            if not 0 <= code < 64:
+                return None
+            value |= (code & 0x1F) << shift
+            position += 1
+            shift += 5
+            if not code & 0x20:
+                if code & 0x10:
+                    value |= -1 << shift
+                break
+        if len(runs) > 2:
+            value += runs[-2]
+        runs.append(value)
+    return runs
+
+
+def check_rle(segmentation: dict, width: int | None, height: int | None) -> tuple[dict | None, list[str]]:
+    """Validate an RLE dict; return it (counts as str or list) and the problems found."""
+    size = segmentation.get("size")
+    counts = segmentation.get("counts")
+    if not (isinstance(size, list) and len(size) == 2 and all(_is_int(v) and v > 0 for v in size)):
+        return None, [f"RLE size {size!r} is not [height, width] as two positive integers."]
+    rle_height, rle_width = size
+    if rle_height * rle_width > MAX_MASK_PIXELS:
+        return None, [f"RLE size {size} is above the limit of {MAX_MASK_PIXELS:,} pixels."]
+    if isinstance(counts, str):
+        runs = rle_counts_from_string(counts)
+        if runs is None:
+            return None, ["compressed RLE counts is not a valid COCO RLE string (bad character or cut off)."]
+    elif isinstance(counts, list) and all(_is_int(v) for v in counts):
+        runs = counts
+    else:
+        return None, ["RLE counts is neither a string (compressed) nor a list of integers (uncompressed)."]
+    if any(run < 0 for run in runs):
+        return None, ["RLE counts contains a negative run length."]
+    total = sum(runs)
+    if total != rle_height * rle_width:
+        return None, [f"RLE run lengths add up to {total}, but size {size} needs {rle_height * rle_width}."]
+
+    problems = []
+    if width is not None and height is not None and (rle_height, rle_width) != (height, width):
+        if (rle_height, rle_width) == (width, height):
+            problems.append(f"RLE size {size} is [width, height] of the {width}x{height} image; COCO writes "
+                            "[height, width], so the mask is drawn transposed.")
+        else:
+            problems.append(f"RLE size {size} differs from the image ({height}x{width}); the mask is clipped.")
+    return {"size": [rle_height, rle_width], "counts": counts}, problems
+
+
+def check_polygon(values: object, index: int) -> tuple[np.ndarray | None, str]:
+    """Validate one flat polygon list; return it as N x 2 floats, or None and the reason."""
+    if not isinstance(values, list) or not all(_is_number(v) for v in values):
+        return None, f"polygon {index} is not a flat list of numbers."
+    if len(values) == 4:
+        return None, f"polygon {index} has exactly 4 numbers; pycocotools would read it as a box."
+    if len(values) < 6:
+        return None, f"polygon {index} has {len(values)} numbers; a polygon needs at least 3 x, y pairs (6 numbers)."
+    if len(values) % 2:
+        return None, f"polygon {index} has an odd number of values ({len(values)}); x and y must come in pairs."
+    points = np.asarray(values, dtype=np.float64)
+    if not np.isfinite(points).all():
+        return None, f"polygon {index} contains NaN or infinite coordinates."
+    if np.abs(points).max() > MAX_COORDINATE:
+        return None, (f"polygon {index} has a coordinate of {np.abs(points).max():.6g}, beyond "
+                      f"±{MAX_COORDINATE:,.0f} px.")
+    return points.reshape(-1, 2), ""
+
+
+def check_segmentation(segmentation: object, width: int | None, height: int | None) -> Geometry:
+    """Validate a COCO ``segmentation`` value (polygons or RLE) without calling pycocotools on it."""
+    geometry = Geometry()
+    if segmentation is None or segmentation == []:
+        return geometry
+    if isinstance(segmentation, dict):
+        geometry.rle, geometry.problems = check_rle(segmentation, width, height)
+        return geometry
+    if not isinstance(segmentation, list):
+        geometry.problems.append(f"segmentation is a {type(segmentation).__name__}, not a list of polygons or an RLE.")
+        return geometry
+    if all(_is_number(v) for v in segmentation):
+        # Some writers store a single polygon without the outer list.
+        geometry.problems.append("segmentation is one flat list instead of a list of polygons; read as one polygon.")
+        segmentation = [segmentation]
+    for index, values in enumerate(segmentation):
+        points, reason = check_polygon(values, index)
+        if points is None:
+            geometry.problems.append(reason)
+        else:
+            geometry.polygons.append(points)
+    if geometry.polygons and width and height:
+        points = np.concatenate(geometry.polygons)
+        beyond = max(-points[:, 0].min(), -points[:, 1].min(), points[:, 0].max() - width,
+                     points[:, 1].max() - height)
+        if beyond > 1:
+            geometry.problems.append(f"polygon extends {beyond:.0f} px beyond the {width}x{height} image; "
+                                     "it is drawn clipped.")
+    return geometry
+
+
+def check_bbox(value: object) -> tuple[np.ndarray | None, str]:
+    """Validate a COCO xywh bbox; return it as xyxy, or None and the reason."""
+    if value is None:
+        return None, ""
+    if not (isinstance(value, list) and len(value) == 4 and all(_is_number(v) for v in value)):
+        return None, f"bbox {value!r} is not 4 numbers [x, y, width, height]."
+    x, y, w, h = (float(v) for v in value)
+    if not all(math.isfinite(v) and abs(v) <= MAX_COORDINATE for v in (x, y, w, h)):
+        return None, f"bbox {value!r} has non-finite or huge values."
+    if w < 0 or h < 0:
+        return None, f"bbox {value!r} has a negative width or height."
+    return np.array([x, y, x + w, y + h], dtype=np.float64), ""
+
+
+def geometry_box(polygons: list[np.ndarray], rle: dict | None) -> np.ndarray | None:
+    """Return the xyxy box of validated polygons and RLE (pixel extent of the RLE mask)."""
+    boxes = []
+    if polygons:
+        boxes.append(box_from_points(np.concatenate(polygons)))
+    if rle is not None:
+        x, y, w, h = mask_utils.toBbox(_compressed(rle))
+        if w > 0 and h > 0:
+            boxes.append(np.array([x, y, x + w, y + h], dtype=np.float64))
+    if not boxes:
+        return None
+    stacked = np.stack(boxes)
+    return np.array([stacked[:, 0].min(), stacked[:, 1].min(), stacked[:, 2].max(), stacked[:, 3].max()])
+
+
+def boxes_differ(file_box: np.ndarray, drawn_box: np.ndarray) -> bool:
+    """Return whether two xyxy boxes differ by more than BOX_TOLERANCE pixels on any side."""
+    return bool(np.abs(file_box - drawn_box).max() > BOX_TOLERANCE)
+
+
+def _compressed(rle: dict) -> dict:
+    """Return a validated RLE in the compressed form pycocotools' functions take."""
+    if isinstance(rle["counts"], list):
+        height, width = rle["size"]
+        return mask_utils.frPyObjects(rle, height, width)
+    return {"size": rle["size"], "counts": rle["counts"].encode("ascii")}
+
+
+def instance_rle(instance: Instance, height: int, width: int) -> dict | None:
+    """Return one compressed RLE of an instance's polygons and mask, for IoU with pycocotools."""
+    parts = []
+    if instance.polygons:
+        parts.extend(mask_utils.frPyObjects([poly.ravel().tolist() for poly in instance.polygons], height, width))
+    if instance.rle is not None and list(instance.rle["size"]) == [height, width]:
+        parts.append(_compressed(instance.rle))
+    if not parts:
+        return None
+    return mask_utils.merge(parts) if len(parts) > 1 else parts[0]
+
+
+# --- annotations to instances ---------------------------------------------------------------------
+
+# A hook that turns the flat COCO keypoints of one annotation into K x 3 keypoints and a schema.
+KeypointReader = Callable[[np.ndarray, Label | None], tuple[np.ndarray, KeypointSchema | None]]
+# COCO keypoint visibility: 0 not labelled, 1 labelled but not visible, 2 visible; the model uses the same codes.
+COCO_VISIBILITY = {0: Visibility.NOT_LABELLED, 1: Visibility.OCCLUDED, 2: Visibility.VISIBLE}
+# Annotation keys that the reader handles itself; other scalar keys are shown as fields.
+KNOWN_KEYS = {"id", "image_id", "category_id", "segmentation", "bbox", "area", "iscrowd", "attribute_ids",
+              "keypoints", "num_keypoints", "score"}
+
+
+def coco_keypoints(flat: np.ndarray, category: Label | None) -> tuple[np.ndarray, KeypointSchema | None]:
+    """Return K x 3 keypoints from a flat COCO list, with the category's names and 1-based skeleton."""
+    triplets = flat.reshape(-1, 3)
+    points = np.empty((len(triplets), 3), dtype=np.float32)
+    points[:, :2] = triplets[:, :2]
+    points[:, 2] = [COCO_VISIBILITY.get(int(code), Visibility.NOT_LABELLED) for code in triplets[:, 2]]
+    # COCO stores unlabelled points as 0, 0, 0: they have no position.
+    points[points[:, 2] == Visibility.NOT_LABELLED, :2] = np.nan
+    schema = None
+    if category is not None and len(category.keypoints) == len(points):
+        edges = tuple((a - 1, b - 1) for a, b in category.skeleton)
+        schema = KeypointSchema(category.name, category.keypoints, edges)
+    return points, schema
+
+
+@dataclass
+class CocoOptions:
+    """How a dataset wrapper wants its annotations read."""
+
+    # Name of the group an instance is shown in, from its category (e.g. "garment part").
+    group_of: Callable[[Label | None], str] | None = None
+    keypoint_reader: KeypointReader = coco_keypoints
+    # Which box becomes Instance.bbox when the file's bbox differs from the geometry's box.
+    box_source: str = "geometry"  # or "file"
+
+
+def annotation_instance(record: dict, image: dict | None, categories: dict[int, Label],
+                        attributes: dict[int, Label], file_name: str, options: CocoOptions) -> Instance:
+    """Turn one annotation (ground truth or result) into an Instance, reporting problems instead of raising."""
+    annotation_id = record.get("id")
+    image_id = record.get("image_id")
+    where = f"image {image_id}, annotation {annotation_id}"
+    instance = Instance(id=str(annotation_id))
+    width = image.get("width") if image and _is_int(image.get("width")) else None
+    height = image.get("height") if image and _is_int(image.get("height")) else None
+
+    def report(message: str, severity: str = "warning", hint: str = "") -> None:
+        instance.problems.append(Problem(file_name, message, where, hint, severity))
+
+    category_id = record.get("category_id")
+    category = categories.get(category_id) if _is_int(category_id) else None
+    instance.category_id = category_id if _is_int(category_id) else None
+    if category is not None:
+        instance.category_name = category.name
+    else:
+        instance.category_name = f"category {category_id}"
+        report(f"category_id {category_id!r} is not in the categories list.",
+               hint="Check that the annotations and the categories come from the same release.")
+    if options.group_of is not None:
+        instance.group = options.group_of(category)
+
+    _read_attributes(record.get("attribute_ids"), attributes, instance, report)
+
+    geometry = check_segmentation(record.get("segmentation"), width, height)
+    for message in geometry.problems:
+        report(message, severity="warning" if geometry.polygons or geometry.rle else "error")
+    instance.polygons = geometry.polygons
+    instance.rle = geometry.rle
+
+    file_box, reason = check_bbox(record.get("bbox"))
+    if reason:
+        report(reason)
+    drawn_box = geometry_box(geometry.polygons, geometry.rle)
+    instance.bbox = drawn_box if drawn_box is not None else file_box
+    if file_box is not None and drawn_box is not None:
+        instance.fields["file bbox"] = file_box
+        if boxes_differ(file_box, drawn_box):
+            instance.fields["bbox differs"] = True
+            report(_box_mismatch_text(file_box, drawn_box, geometry.polygons), severity="info")
+            if options.box_source == "file":
+                instance.bbox = file_box
+    if instance.bbox is None and not instance.polygons and instance.rle is None:
+        report("annotation has no usable segmentation and no bbox; nothing can be drawn.", severity="error")
+
+    if record.get("keypoints") is not None:
+        _read_keypoints(record["keypoints"], category, instance, report, options)
+    score = record.get("score")
+    if score is not None:
+        if _is_number(score) and math.isfinite(score):
+            instance.score = float(score)
+        else:
+            report(f"score {score!r} is not a finite number.")
+    instance.fields["iscrowd"] = record.get("iscrowd", 0)
+    if "area" in record:
+        instance.fields["area"] = record["area"]
+    for key, value in record.items():
+        if key not in KNOWN_KEYS and isinstance(value, int | float | str | bool):
+            instance.fields[key] = value
+    return instance
+
+
+def _read_attributes(raw: object, attributes: dict[int, Label], instance: Instance, report) -> None:
+    if raw is None:
+        return
+    if not isinstance(raw, list) or not all(_is_int(value) for value in raw):
+        report(f"attribute_ids {raw!r} is not a list of integers.")
+        return
+    for attribute_id in raw:
+        label = attributes.get(attribute_id)
+        instance.attribute_ids.append(attribute_id)
+        if label is None:
+            instance.attributes.append(f"attribute {attribute_id}")
+            report(f"attribute id {attribute_id} is not in the attributes list (ids have gaps: look up by id).")
+        else:
+            instance.attributes.append(label.name)
+
+
+def _read_keypoints(raw: object, category: Label | None, instance: Instance, report, options: CocoOptions) -> None:
+    if not isinstance(raw, list) or len(raw) % 3 or not all(_is_number(value) for value in raw):
+        report("keypoints is not a flat list of x, y, v numbers.")
+        return
+    flat = np.asarray(raw, dtype=np.float64)
+    if not np.isfinite(flat).all():
+        report("keypoints contains NaN or infinite values.")
+        return
+    instance.keypoints, instance.keypoint_schema = options.keypoint_reader(flat, category)
+
+
+def _box_mismatch_text(file_box: np.ndarray, drawn_box: np.ndarray, polygons: list[np.ndarray]) -> str:
+    shown = ", ".join(f"{value:.0f}" for value in file_box)
+    computed = ", ".join(f"{value:.0f}" for value in drawn_box)
+    text = f"file bbox (xyxy {shown}) differs from the box of the mask (xyxy {computed})"
+    if len(polygons) > 1 and np.abs(box_from_points(polygons[-1]) - file_box).max() <= BOX_TOLERANCE:
+        return text + f": it covers only the last of the {len(polygons)} polygons."
+    return text + "."
+
+
+# --- one instances file ---------------------------------------------------------------------------
+
+class CocoInstances:
+    """Lazy reader of one COCO instances file; see the module docstring for the layout.
+
+    ``categories`` and ``attributes`` are the built-in tables used only when the file
+    has no list of its own: a file's own lists always win, because sample files and
+    older releases number their categories and attributes differently.
+    """
+
+    def __init__(self, path: Path, image_dir: Path | None = None, categories: dict[int, Label] | None = None,
+                 attributes: dict[int, Label] | None = None, options: CocoOptions | None = None,
+                 image_name: Callable[[dict], str] | None = None):
+        self.path = Path(path)
+        self.image_dir = Path(image_dir) if image_dir is not None else self.path.parent
+        self.options = options or CocoOptions()
+        self._fallback_categories = categories or {}
+        self._fallback_attributes = attributes or {}
+        self._image_name = image_name
+        self._loaded = False
+        self.problems: list[Problem] = []
+        self.images: dict[int, dict] = {}
+        self.categories: dict[int, Label] = {}
+        self.attributes: dict[int, Label] = {}
+        # "file" when the file has its own list, "table" when the built-in table is used, "none" otherwise.
+        self.label_source = {"categories": "none", "attributes": "none"}
+        # "present", "empty" ([] in the file) or "absent" (no key), and "unreadable" when parsing failed.
+        self.annotations_state = "absent"
+        self._annotations: list = []
+        self._by_image: dict[int, list[int]] = {}
+        self._table: pd.DataFrame | None = None
+
+    # Parsing and indexing happen once, on the first call that needs them.
+    def load(self) -> CocoInstances:
+        if self._loaded:
+            return self
+        self._loaded = True
+        name = str(self.path)
+        try:
+            data, problems = parse_json(self.path.read_bytes(), name)
+        except FileNotFoundError:
+            self._fail(Problem(name, "annotation file not found.", severity="error"))
+            return self
+        except (OSError, orjson.JSONDecodeError) as error:
+            self._fail(Problem(name, f"file could not be parsed as JSON: {error}.",
+                               hint="Download or extract the file again.", severity="error"))
+            return self
+        self.problems.extend(problems)
+        if not isinstance(data, dict):
+            self._fail(Problem(name, f"top level is a JSON {type(data).__name__}, not an object with 'images'.",
+                               hint="A list of annotations is a results file: open it as predictions.",
+                               severity="error"))
+            return self
+        self._index_images(data.get("images"))
+        self.categories, self.label_source["categories"] = self._labels(data, "categories",
+                                                                        self._fallback_categories)
+        self.attributes, self.label_source["attributes"] = self._labels(data, "attributes",
+                                                                        self._fallback_attributes)
+        self._index_annotations(data)
+        log.info("%s: %d images, %d annotations, %d categories (%s), %d attributes (%s)", name, len(self.images),
+                 len(self._annotations), len(self.categories), self.label_source["categories"],
+                 len(self.attributes), self.label_source["attributes"])
+        return self
+
+    def _fail(self, problem: Problem) -> None:
+        self.annotations_state = "unreadable"
+        self.problems.append(problem)
+        log.error("%s", problem)
+
+    def _labels(self, data: dict, key: str, fallback: dict[int, Label]) -> tuple[dict[int, Label], str]:
+        own = read_labels(data.get(key), str(self.path), key, self.problems)
+        if own:
+            return own, "file"
+        return dict(fallback), "table" if fallback else "none"
+
+    def _index_images(self, records: object) -> None:
+        if not isinstance(records, list):
+            self.problems.append(Problem(str(self.path), "the file has no 'images' list.", severity="error"))
+            return
+        for position, record in enumerate(records):
+            if not isinstance(record, dict) or not _is_int(record.get("id")):
+                self.problems.append(Problem(str(self.path), "image record has no integer id; it is skipped.",
+                                             f"images[{position}]"))
+                continue
+            if record["id"] in self.images:
+                self.problems.append(Problem(str(self.path), f"image id {record['id']} is listed twice; "
+                                             "the first record is used.", f"images[{position}]"))
+                continue
+            self.images[record["id"]] = record
+
+    def _index_annotations(self, data: dict) -> None:
+        name = str(self.path)
+        if "annotations" not in data:
+            self.annotations_state = "absent"
+            self.problems.append(Problem(name, f"the file has no 'annotations' key; its {len(self.images)} "
+                                         "images are shown without annotations.", severity="info"))
+            return
+        annotations = data["annotations"]
+        if not isinstance(annotations, list):
+            self.annotations_state = "unreadable"
+            self.problems.append(Problem(name, "'annotations' is not a list.", severity="error"))
+            return
+        if not annotations:
+            self.annotations_state = "empty"
+            self.problems.append(Problem(name, f"'annotations' is empty; its {len(self.images)} images are "
+                                         "shown without annotations.", severity="info"))
+            return
+        self.annotations_state = "present"
+        self._annotations = annotations
+        seen_ids: set = set()
+        duplicates = orphans = 0
+        for position, record in enumerate(annotations):
+            image_id = record.get("image_id") if isinstance(record, dict) else None
+            if image_id not in self.images:
+                orphans += 1
+                continue
+            self._by_image.setdefault(image_id, []).append(position)
+            annotation_id = record.get("id")
+            if annotation_id in seen_ids:
+                duplicates += 1
+            seen_ids.add(annotation_id)
+        if orphans:
+            self.problems.append(Problem(name, f"{orphans} annotations name an image_id that is not in 'images'; "
+                                         "they are not shown."))
+        if duplicates:
+            self.problems.append(Problem(name, f"{duplicates} annotations reuse an id of an earlier annotation.",
+                                         hint="Older copies of some datasets had duplicate ids; use the "
+                                              "re-issued file if there is one."))
+
+    def image_ids(self) -> list[int]:
+        """Return the image ids in file order."""
+        return list(self.load().images)
+
+    def annotation_count(self) -> int:
+        return len(self.load()._annotations)
+
+    def annotation_records(self, image_id: int) -> list[dict]:
+        """Return the raw annotation records of one image, in file order."""
+        self.load()
+        return [self._annotations[position] for position in self._by_image.get(image_id, [])]
+
+    def image_path(self, record: dict) -> Path:
+        """Return where the image file of an image record is expected."""
+        name = self._image_name(record) if self._image_name else str(record.get("file_name") or "")
+        return self.image_dir / name
+
+    def load_sample(self, image_id: int) -> Sample:
+        """Build the Sample of one image, converting only that image's annotations."""
+        self.load()
+        record = self.images.get(image_id)
+        if record is None:
+            sample = Sample(id=str(image_id))
+            sample.problems.append(Problem(str(self.path), "image id not found in 'images'.", f"image {image_id}",
+                                           severity="error"))
+            return sample
+        width = record.get("width") if _is_int(record.get("width")) else None
+        height = record.get("height") if _is_int(record.get("height")) else None
+        sample = Sample(id=str(image_id), image=ImageSource(path=self.image_path(record),
+                                                            url=str(record.get("coco_url") or record.get(
+                                                                "original_url") or "")),
+                        width=width, height=height)
+        sample.fields = {key: value for key, value in record.items() if key not in ("id", "width", "height")
+                         and isinstance(value, int | float | str) and value != ""}
+        for annotation in self.annotation_records(image_id):
+            if not isinstance(annotation, dict):
+                sample.problems.append(Problem(str(self.path), "annotation is not a JSON object.",
+                                               f"image {image_id}"))
+                continue
+            instance = annotation_instance(annotation, record, self.categories, self.attributes, str(self.path),
+                                           self.options)
+            sample.instances.append(instance)
+            sample.problems.extend(instance.problems)
+        return sample
+
+    def table(self) -> pd.DataFrame:
+        """Return one row per annotation (image_id, annotation_id, category_id, attribute_ids, iscrowd), for filters.
+
+        Built from the raw records without validating geometry, once per file.
+        """
+        if self._table is None:
+            self.load()
+            rows = []
+            for image_id, positions in self._by_image.items():
+                for position in positions:
+                    record = self._annotations[position]
+                    raw = record.get("attribute_ids")
+                    rows.append((image_id, record.get("id"), record.get("category_id"),
+                                 tuple(raw) if isinstance(raw, list) else (), record.get("iscrowd", 0)))
+            self._table = pd.DataFrame(rows, columns=["image_id", "annotation_id", "category_id",
+                                                      "attribute_ids", "iscrowd"])
+        return self._table
+
+
+def matching_images(table: pd.DataFrame, category_ids: Sequence[int] = (), attribute_ids: Sequence[int] = (),
+                    require_all: bool = False) -> list[int]:
+    """Return the ids of images with at least one annotation that matches every given filter.
+
+    The filters apply to the same annotation: category in ``category_ids`` (when given)
+    and carrying any (or, with ``require_all``, all) of ``attribute_ids`` (when given).
+    """
+    keep = instance_matches_table(table, category_ids, attribute_ids, require_all)
+    return list(dict.fromkeys(table.image_id[keep]))
+
+
+def instance_matches_table(table: pd.DataFrame, category_ids: Sequence[int], attribute_ids: Sequence[int],
+                           require_all: bool) -> pd.Series:
+    keep = pd.Series(True, index=table.index)
+    if category_ids:
+        keep &= table.category_id.isin(list(category_ids))
+    if attribute_ids:
+        wanted = set(attribute_ids)
+        test = wanted.issubset if require_all else wanted.intersection
+        keep &= table.attribute_ids.map(lambda ids: bool(test(ids)))
+    return keep
+
+
+def instance_matches(instance: Instance, category_ids: Sequence[int], attribute_ids: Sequence[int],
+                     require_all: bool) -> bool:
+    """Return whether one instance passes the category and attribute filters of ``matching_images``."""
+    if category_ids and instance.category_id not in category_ids:
+        return False
+    if attribute_ids:
+        wanted = set(attribute_ids)
+        have = set(instance.attribute_ids)
+        return wanted <= have if require_all else bool(wanted & have)
+    return True
+
+
+# --- results files (predictions) ------------------------------------------------------------------
+
+@dataclass
+class CocoResults:
+    """Predictions of a COCO results file, converted against the categories of a ground-truth file."""
+
+    name: str
+    by_image: dict[int, list[dict]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    count: int = 0
+
+    def instances(self, image_id: int, gt: CocoInstances, min_score: float = 0.0) -> list[Instance]:
+        """Return the predictions for one image with score >= ``min_score``, best first."""
+        image = gt.images.get(image_id)
+        found = [annotation_instance(record, image, gt.categories, gt.attributes, self.name, gt.options)
+                 for record in self.by_image.get(image_id, [])]
+        kept = [instance for instance in found if (instance.score or 0.0) >= min_score]
+        return sorted(kept, key=lambda instance: -(instance.score or 0.0))
+
+
+def read_results(data: bytes, name: str, gt: CocoInstances) -> CocoResults:
+    """Parse a COCO results file (a JSON list of annotations with ``score``) against a ground-truth file."""
+    results = CocoResults(name)
+    try:
+        value, problems = parse_json(data, name)
+    except orjson.JSONDecodeError as error:
+        results.problems.append(Problem(name, f"file could not be parsed as JSON: {error}.", severity="error"))
+        return results
+    results.problems.extend(problems)
+    if isinstance(value, dict) and isinstance(value.get("annotations"), list):
+        results.problems.append(Problem(name, "the file is an object with 'annotations', not a results list; "
+                                        "its annotations are read as predictions.", severity="info"))
+        value = value["annotations"]
+    if not isinstance(value, list):
+        results.problems.append(Problem(name, f"top level is a JSON {type(value).__name__}; a COCO results file "
+                                        "is a list of annotations with image_id, category_id and score.",
+                                        severity="error"))
+        return results
+    gt.load()
+    unknown_images = 0
+    for position, record in enumerate(value):
+        if not isinstance(record, dict):
+            results.problems.append(Problem(name, "result is not a JSON object.", f"result {position}"))
+            continue
+        record = dict(record)
+        # Results files often have no ids; the position in the file identifies the result then.
+        record.setdefault("id", f"r{position}")
+        if record.get("image_id") not in gt.images:
+            unknown_images += 1
+            continue
+        if "segmentation" not in record and "bbox" not in record:
+            results.problems.append(Problem(name, "result has neither segmentation nor bbox.",
+                                            f"image {record.get('image_id')}, result {record['id']}"))
+            continue
+        results.by_image.setdefault(record["image_id"], []).append(record)
+        results.count += 1
+    if unknown_images:
+        results.problems.append(Problem(name, f"{unknown_images} results name an image_id that is not in "
+                                        f"{gt.path.name}; they are not shown.",
+                                        hint="Pick the results file made for this annotation file."))
+    log.info("%s: %d results on %d images", name, results.count, len(results.by_image))
+    return results
+
+
+@dataclass
+class Match:
+    """The ground-truth instance that best overlaps one prediction."""
+
+    prediction: Instance
+    ground_truth: Instance | None
+    iou: float
+
+
+def match_predictions(predictions: list[Instance], ground_truth: list[Instance], height: int,
+                      width: int) -> list[Match]:
+    """Pair each prediction with the ground-truth instance of highest mask IoU (box IoU when either has no mask)."""
+    matches = []
+    gt_masks = [instance_rle(instance, height, width) for instance in ground_truth]
+    for prediction in predictions:
+        best, best_iou = None, 0.0
+        predicted = instance_rle(prediction, height, width)
+        for candidate, candidate_mask in zip(ground_truth, gt_masks):
+            if predicted is not None and candidate_mask is not None:
+                iou = float(mask_utils.iou([predicted], [candidate_mask], [0])[0][0])
+            elif prediction.bbox is not None and candidate.bbox is not None:
+                iou = _box_iou(prediction.bbox, candidate.bbox)
+            else:
+                continue
+            if iou > best_iou:
+                best, best_iou = candidate, iou
+        matches.append(Match(prediction, best, best_iou))
+    return matches
+
+
+def _box_iou(a: np.ndarray, b: np.ndarray) -> float:
+    width = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    height = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = width * height
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
+# --- DeepFashion2 in the layout of its official COCO converter ------------------------------------
+
+def read_deepfashion2_coco(path: Path, image_dir: Path | None = None) -> CocoInstances:
+    """Open a DeepFashion2 file written by the official ``deepfashion2_to_coco.py`` converter.
+
+    Each annotation has 294 keypoint slots; the instances this reader returns carry
+    only their category's slice (e.g. slots 219..255 for category 11) with that
+    category's landmark names and skeleton, plus ``pair_id`` and ``style`` in
+    ``Instance.fields``. Categories are named from the DeepFashion2 table by id,
+    because the converter's underscore names differ from the per-image files.
+    """
+    from loaders import deepfashion2
+
+    table = {entry_id: Label(entry_id, entry["name"], "clothes") for entry_id, entry in
+             deepfashion2.categories().items()}
+
+    def slice_keypoints(flat: np.ndarray, category: Label | None) -> tuple[np.ndarray, KeypointSchema | None]:
+        points, _ = coco_keypoints(flat, None)
+        entry = deepfashion2.categories().get(category.id) if category is not None else None
+        if entry is None or len(points) < entry["slot_start"] + entry["num_keypoints"]:
+            return points, None
+        start = entry["slot_start"]
+        return points[start:start + entry["num_keypoints"]], deepfashion2.keypoint_schema(category.id)
+
+    coco = CocoInstances(path, image_dir=image_dir, options=CocoOptions(keypoint_reader=slice_keypoints))
+    coco.load()
+    # Names by id from the project table win over the converter's names (short_sleeved_shirt, ...).
+    coco.categories = {**coco.categories, **table}
+    return coco
+
+
+# --- finding files under a dataset root -----------------------------------------------------------
+
+def json_kind(path: Path) -> str:
+    """Return "object", "list" or "other" from the first non-blank byte of a JSON file, without parsing it."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    except OSError:
+        return "other"
+    return {b"{": "object", b"[": "list"}.get(head[:1], "other")
+
+
+def find_results_files(root: Path, max_files: int = 200, max_depth: int = 4) -> list[Path]:
+    """Return the JSON files under ``root`` whose top level is a list (COCO results), sorted by path."""
+    found: list[Path] = []
+    root = Path(root)
+    for path in sorted(root.rglob("*.json")):
+        if len(path.relative_to(root).parts) > max_depth:
+            continue
+        if json_kind(path) == "list":
+            found.append(path)
+            if len(found) >= max_files:
+                log.warning("%s: more than %d results files; only the first are listed", root, max_files)
+                break
+    return found
+
+
+def find_image_dir(candidates: Sequence[Path], file_names: Sequence[str]) -> Path | None:
+    """Return the first existing candidate folder that holds any of ``file_names``, else the first existing one."""
+    existing = [folder for folder in candidates if folder.is_dir()]
+    for folder in existing:
+        if any((folder / name).is_file() for name in file_names):
+            return folder
+    return existing[0] if existing else None
+
+
+def instance_table(instances: list[Instance], attributes: dict[int, Label] | None = None) -> pd.DataFrame:
+    """Return one row per instance for the page's table: ids, category, group, boxes, attributes with groups."""
+    rows = []
+    for instance in instances:
+        row = {"id": instance.id, "category": f"{instance.category_id} {instance.category_name}"}
+        if instance.group:
+            row["group"] = instance.group
+        if instance.score is not None:
+            row["score"] = round(instance.score, 3)
+        row["mask"] = "RLE" if instance.rle is not None else f"{len(instance.polygons)} polygons"
+        row["box drawn (xyxy)"] = _box_text(instance.bbox)
+        file_box = instance.fields.get("file bbox")
+        row["file bbox (xyxy)"] = _box_text(file_box if isinstance(file_box, np.ndarray) else None)
+        row["bbox differs"] = bool(instance.fields.get("bbox differs"))
+        if attributes is not None:
+            row["attributes (group)"] = "; ".join(
+                attributes[attribute_id].tag if attribute_id in attributes else f"attribute {attribute_id}"
+                for attribute_id in instance.attribute_ids)
+        for key, value in instance.fields.items():
+            if key not in ("file bbox", "bbox differs"):
+                row[key] = value
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _box_text(box: np.ndarray | None) -> str:
+    return "" if box is None else ", ".join(f"{value:.0f}" for value in box)

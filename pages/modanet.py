@@ -1,0 +1,98 @@
+"""ModaNet: garment masks in 13 categories, boxes computed from the polygons, file bbox mismatches, predictions."""
+
+import dataclasses
+from pathlib import Path
+
+import streamlit as st
+
+from loaders.coco import instance_table
+from loaders.modanet import ModaNetDataset, file_box_instances, images_with_box_mismatch
+from ui.browse import sample_navigator, show_sample_image
+from ui.common import dataset_root, init_state, query_default, show_problems, style_controls, sync_query
+from ui.i18n import t
+from ui.predictions import prediction_controls, show_predictions
+
+
+@st.cache_resource(show_spinner=False)
+def open_dataset(root: str) -> ModaNetDataset:
+    return ModaNetDataset(Path(root))
+
+
+@st.cache_resource(show_spinner=False)
+def open_split(root: str, split: str):
+    with st.spinner(t("Reading the annotations of {split}...", split=split)):
+        return open_dataset(root).open(split).load()
+
+
+@st.cache_resource(show_spinner=False)
+def mismatch_ids(root: str, split: str) -> list[int]:
+    with st.spinner(t("Comparing every bbox with its polygons...")):
+        return images_with_box_mismatch(open_split(root, split))
+
+
+st.title("ModaNet")
+choice = dataset_root("modanet")
+if choice.path is None:
+    st.error(t("No ModaNet folder found. Set {variable}.", variable=choice.family.env_var))
+    st.stop()
+root = str(choice.path)
+splits = open_dataset(root).splits()
+if not splits:
+    st.error(t("{root} has no annotations/modanet2018_instances_<split>.json file.", root=root))
+    st.stop()
+
+init_state("modanet_split", query_default("split") if query_default("split") in splits else splits[0])
+split = st.sidebar.selectbox(t("Split"), splits, key="modanet_split")
+sync_query(split=split)
+coco = open_split(root, split)
+style = style_controls("modanet", keypoints=False)
+
+with st.sidebar.expander(t("Filters"), expanded=True):
+    names = {category_id: label.name for category_id, label in coco.categories.items()}
+    chosen = st.multiselect(t("Category"), list(names), format_func=names.get, key="modanet_categories")
+    only_chosen = st.toggle(t("Draw only the chosen categories"), value=False, key="modanet_only_chosen")
+    only_mismatch = st.toggle(t("Only images where a file bbox differs from its polygons"), value=False,
+                              key="modanet_only_mismatch")
+    show_file_boxes = st.toggle(t("Also draw the file bbox where it differs"), value=True, key="modanet_file_boxes")
+
+st.caption(t("{images} images, {annotations} annotations in {file}.", images=len(coco.images),
+             annotations=coco.annotation_count(), file=coco.path.name))
+show_problems(coco.problems)
+ids = coco.image_ids()
+if chosen:
+    table = coco.table()
+    wanted = set(table.image_id[table.category_id.isin(chosen)])
+    ids = [image_id for image_id in ids if image_id in wanted]
+if only_mismatch:
+    flagged = set(mismatch_ids(root, split))
+    ids = [image_id for image_id in ids if image_id in flagged]
+if chosen or only_mismatch:
+    st.caption(t("{count} images match the filters.", count=len(ids)))
+predictions = prediction_controls("modanet", choice.path, coco)
+
+sample_id = sample_navigator("modanet", [str(image_id) for image_id in ids])
+if sample_id is None:
+    st.stop()
+sample = coco.load_sample(int(sample_id))
+shown = [i for i in sample.instances if not (chosen and only_chosen) or i.category_id in chosen]
+differs = [instance for instance in shown if instance.fields.get("bbox differs")]
+style.highlight_ids = {instance.id for instance in differs}
+drawn = dataclasses.replace(sample, instances=shown + (file_box_instances(sample) if show_file_boxes else []))
+
+if predictions is not None:
+    show_predictions(predictions, sample, shown, coco, style)
+else:
+    image_column, info_column = st.columns([3, 2])
+    with image_column:
+        show_sample_image(drawn, style, caption=str(sample.image.path.name if sample.image.path else sample.id))
+    with info_column:
+        if differs:
+            st.warning(t("{count} instances have a file bbox that differs from the box of their polygons "
+                         "(white frame). The drawn box is computed from the polygons.", count=len(differs)))
+        if coco.annotations_state != "present":
+            st.info(t("This file has no annotations; the image is shown alone."))
+        elif not shown:
+            st.info(t("This image has no annotations."))
+if shown:
+    st.dataframe(instance_table(shown), hide_index=True)
+    st.caption(t("area is the file's value; in the first release it is the file bbox's width x height."))
