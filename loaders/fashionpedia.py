@@ -1,0 +1,114 @@
+"""Fashionpedia: COCO instances with attributes; 46 categories split into garments and garment parts.
+
+Layouts under the root::
+
+    instances_attributes_train2020.json   images in train/
+    instances_attributes_val2020.json     images in test/ (the val/test archive puts them there)
+    info_test2020.json                    test images only, no annotations
+    data/sample.json + images/            the official API repository (earlier numbering)
+
+Annotation files may also sit in annotations/ or data/. A file's own ``categories``
+and ``attributes`` win; without them, ``category_attributes_descriptions.json``
+found under the root is used, else the project's table of the 2020 release.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from pathlib import Path
+
+from loaders.coco import CocoInstances, CocoOptions, Label, find_image_dir, json_kind, table_labels
+
+log = logging.getLogger(__name__)
+
+TABLE_FILE = Path(__file__).resolve().parent.parent / "assets" / "tables" / "fashionpedia.json"
+DESCRIPTIONS_NAME = "category_attributes_descriptions.json"
+GARMENT = "garment"
+GARMENT_PART = "garment part"
+# In the 2020 release, ids 27..45 (hood .. tassel) are the garment parts.
+RELEASE_PART_IDS = range(27, 46)
+
+
+@functools.cache
+def part_supercategories() -> frozenset[str]:
+    """Return the supercategories whose categories are garment parts: garment parts, closures, decorations."""
+    table = json.loads(TABLE_FILE.read_text(encoding="utf-8"))
+    return frozenset(table["garment_part_supercategories"])
+
+
+def group_of(category: Label | None) -> str:
+    """Return "garment part" or "garment" for a category.
+
+    Rule: a category whose supercategory is "garment parts", "closures" or
+    "decorations" is a garment part, which gives ids 27..45 in the 2020 release and
+    28..47 in the earlier numbering of the API sample file. A category without a
+    supercategory falls back to the release ids 27..45.
+    """
+    if category is None:
+        return GARMENT
+    if category.supercategory:
+        return GARMENT_PART if category.supercategory in part_supercategories() else GARMENT
+    return GARMENT_PART if category.id in RELEASE_PART_IDS else GARMENT
+
+
+def split_label(path: Path) -> str:
+    """Return a short name for an annotation file: train, val, test, or the file stem."""
+    stem = path.stem
+    for split in ("train", "val", "test"):
+        if f"_{split}20" in stem or stem.endswith(f"_{split}"):
+            return split
+    return stem
+
+
+class FashionpediaDataset:
+    """One Fashionpedia root: its annotation files, label tables and image folders."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self._files: dict[str, Path] | None = None
+        self._opened: dict[str, CocoInstances] = {}
+
+    def annotation_files(self) -> dict[str, Path]:
+        """Return the COCO annotation files under the root by short name, release files first."""
+        if self._files is None:
+            found: dict[str, Path] = {}
+            for folder in (self.root, self.root / "annotations", self.root / "data"):
+                if not folder.is_dir():
+                    continue
+                for path in sorted(folder.glob("*.json")):
+                    if path.name == DESCRIPTIONS_NAME or json_kind(path) != "object":
+                        continue
+                    label = split_label(path)
+                    found[label if label not in found else path.stem] = path
+            order = {"train": 0, "val": 1, "test": 2}
+            self._files = dict(sorted(found.items(), key=lambda item: (order.get(item[0], 9), item[0])))
+        return self._files
+
+    def fallback_tables(self) -> tuple[dict[int, Label], dict[int, Label], Path]:
+        """Return the categories and attributes used for files without their own lists, and their source."""
+        for path in (self.root / DESCRIPTIONS_NAME, self.root / "data" / "demo" / DESCRIPTIONS_NAME):
+            if path.is_file():
+                try:
+                    categories, attributes = table_labels(path)
+                    return categories, attributes, path
+                except (OSError, ValueError) as error:
+                    log.error("%s could not be read (%s); using the project table", path, error)
+        categories, attributes = table_labels(TABLE_FILE)
+        return categories, attributes, TABLE_FILE
+
+    def open(self, name: str) -> CocoInstances:
+        """Return the parsed annotation file ``name``, with its image folder found on disk."""
+        if name not in self._opened:
+            path = self.annotation_files()[name]
+            categories, attributes, _ = self.fallback_tables()
+            coco = CocoInstances(path, categories=categories, attributes=attributes,
+                                 options=CocoOptions(group_of=group_of))
+            names = [str(coco.images[image_id].get("file_name", "")) for image_id in coco.image_ids()[:50]]
+            folders = {"train": ["train"], "val": ["test", "val"], "test": ["test"]}.get(split_label(path), [])
+            candidates = [self.root / folder for folder in folders]
+            candidates += [self.root / "images", path.parent / "images", path.parent, self.root]
+            coco.image_dir = find_image_dir(candidates, names) or self.root
+            self._opened[name] = coco
+        return self._opened[name]
