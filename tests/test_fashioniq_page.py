@@ -1,0 +1,101 @@
+"""AppTest runs of the Fashion IQ page on the demo data, the real files and a caption with HTML in it."""
+
+import json
+
+
+def texts(app) -> list[str]:
+    return [str(element.value) for element in app.get("text")]
+
+
+def shown_text(app) -> str:
+    parts = [element.value for kind in ("text", "caption", "markdown", "warning", "error", "info")
+             for element in app.get(kind)]
+    return "\n".join(str(part) for part in parts)
+
+
+def test_page_demo_first_record(run_page):
+    app = run_page("fashioniq")
+    assert not app.exception
+    assert len(app.get("image")) == 2
+    assert app.session_state["fiq_category"] == "dress"
+    assert app.session_state["fiq_split"] == "train"
+    # The first demo caption is padded with spaces, and the quotes keep the padding visible.
+    assert any(text.startswith("1. \u201c ") for text in texts(app))
+    assert "Caption 1: leading or trailing spaces" in shown_text(app)
+
+
+def test_page_demo_deep_link_val_tags(run_page):
+    app = run_page("fashioniq", query={"category": "toptee", "split": "val", "sample": "0"})
+    assert not app.exception
+    assert app.session_state["fiq_category"] == "toptee"
+    assert app.session_state["fiq_split"] == "val"
+    assert app.session_state["fiq_position"] == 1
+    assert "1. \u201cit\u2019s lighter and has a round neckline\u201d" in texts(app)
+    assert "Caption 1: non-ASCII characters" in shown_text(app)
+
+
+def test_page_demo_test_split_no_target(run_page):
+    app = run_page("fashioniq", query={"category": "shirt", "split": "test"})
+    assert not app.exception
+    assert len(app.get("image")) == 1
+    assert "Test records have no target." in [element.value for element in app.info]
+
+
+def test_page_demo_search(run_page):
+    app = run_page("fashioniq", query={"category": "toptee", "split": "train", "q": "OMBRÉ"})
+    assert not app.exception
+    assert "1 of 6 records match." in shown_text(app)
+    assert "1. \u201cis ombré and has thinner straps\u201d" in texts(app)
+
+
+def test_page_real_files(run_page, realdata):
+    app = run_page("fashioniq", {"fashioniq": realdata / "fashioniq"})
+    assert not app.exception
+    assert len(app.get("image")) == 2
+    # Neither image of the first dress train record exists here, so both are tiles with the URL.
+    assert "No image file images/B003FGW7MK.jpg on disk." in shown_text(app)
+    assert "http://ecx.images-amazon.com/images/I/31dg%2Ba8VZDL._SX342_.jpg" in texts(app)
+    assert "8 of 11452 ASINs of split.dress.train.json have an image file." in shown_text(app)
+
+
+def test_page_real_deep_link_image_present(run_page, realdata):
+    app = run_page("fashioniq", {"fashioniq": realdata / "fashioniq"},
+                   query={"category": "dress", "split": "train", "sample": "2201"})
+    assert not app.exception
+    assert app.session_state["fiq_position"] == 2202
+    assert "1. \u201cis more of a clothing item\u201d" in texts(app)
+    # The candidate B00AKQBDKU is one of the 13 real images, the target B0051MR9D8 is not.
+    assert "No image file images/B00AKQBDKU.jpg on disk." not in shown_text(app)
+    assert "No image file images/B0051MR9D8.jpg on disk." in shown_text(app)
+
+
+def test_page_real_tags_shown(run_page, realdata):
+    app = run_page("fashioniq", {"fashioniq": realdata / "fashioniq"}, query={"category": "dress", "split": "val"})
+    assert not app.exception
+    tables = [element.value for element in app.get("dataframe")]
+    assert any(list(table.columns) == ["tags", "words"] for table in tables)
+
+
+def test_page_caption_html_shown_as_text(run_page, tmp_path):
+    root = tmp_path / "fiq"
+    (root / "captions").mkdir(parents=True)
+    (root / "images").mkdir()
+    script = "<script>alert('x')</script> <b>bold</b>"
+    (root / "captions" / "cap.dress.val.json").write_text(json.dumps(
+        [{"target": "B000000001", "candidate": "B000000002", "captions": [script, "**not markdown**"]}]))
+    app = run_page("fashioniq", {"fashioniq": root})
+    assert not app.exception
+    assert f"1. \u201c{script}\u201d" in texts(app)
+    assert "2. \u201c**not markdown**\u201d" in texts(app)
+    markdown = " ".join(str(element.value) for element in app.markdown)
+    assert "<script>" not in markdown
+    assert "not markdown" not in markdown
+    # Both images are missing, so both are tiles, and the page still shows the record.
+    assert len(app.get("image")) == 2
+
+
+def test_page_empty_root_reports(run_page, tmp_path):
+    app = run_page("fashioniq", {"fashioniq": tmp_path})
+    assert not app.exception
+    assert "no caption file" in app.error[0].value
+    assert len(app.get("image")) == 0
