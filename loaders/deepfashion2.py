@@ -16,6 +16,7 @@ import functools
 import json
 import logging
 import os
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,6 +24,7 @@ import numpy as np
 import orjson
 import pandas as pd
 
+from loaders.index_store import build_or_open, folder_signature, index_path
 from loaders.model import ImageSource, Instance, KeypointSchema, Problem, Related, Sample, Visibility
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,7 @@ ITEM_CODES = {
     "zoom_in": {1: "no", 2: "medium", 3: "large"},
     "viewpoint": {1: "no wear", 2: "frontal", 3: "side or back"},
 }
+ITEM_COLUMNS = ("sample_id", "item", "source", "pair_id", "category_id", "style", *ITEM_CODES)
 # DeepFashion2 writes visibility 2 visible, 1 occluded, 0 not labelled: COCO's codes, ours too.
 VISIBILITY_CODES = {0: Visibility.NOT_LABELLED, 1: Visibility.OCCLUDED, 2: Visibility.VISIBLE}
 
@@ -206,24 +209,45 @@ class DeepFashion2Dataset:
         return sample
 
     def scan(self, split: str, progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
-        """Read every annotation of a split into one row per item, for filters and pair look-ups."""
-        rows = []
+        """Return one row per item of a split, for filters and pair look-ups, from the persistent index."""
+        connection = self.index(split, progress)
+        try:
+            return pd.read_sql_query("SELECT * FROM items ORDER BY sample_id, item", connection)
+        finally:
+            connection.close()
+
+    def index(self, split: str, progress: Callable[[int, int], None] | None = None) -> sqlite3.Connection:
+        """Open the split's index, building it first (reading every annotation file) if needed."""
+        folder = self.root / split / "annos"
+        path = index_path("deepfashion2", folder_signature(folder, ".json"))
+        return build_or_open(path, lambda connection: self._build_index(connection, split, progress))
+
+    def _build_index(self, connection: sqlite3.Connection, split: str,
+                     progress: Callable[[int, int], None] | None) -> None:
+        connection.execute(f"CREATE TABLE items ({', '.join(ITEM_COLUMNS)})")
+        connection.execute("CREATE TABLE problems (sample_id, message)")
         ids = self.sample_ids(split)
+        rows, problems = [], []
         for number, sample_id in enumerate(ids):
-            record, problem = self.read_record(split, sample_id)
-            if progress is not None and number % 200 == 0:
+            if progress is not None and number % 500 == 0:
                 progress(number, len(ids))
-            if problem is not None or not record:
+            record, problem = self.read_record(split, sample_id)
+            if problem is not None:
+                problems.append((sample_id, str(problem)))
                 continue
-            for key, item in record.items():
+            for key, item in (record or {}).items():
                 if key.startswith("item") and isinstance(item, dict):
-                    rows.append({"sample_id": sample_id, "item": key, "source": record.get("source"),
-                                 "pair_id": record.get("pair_id"), "category_id": item.get("category_id"),
-                                 **{field: item.get(field) for field in ("style", *ITEM_CODES)}})
+                    rows.append((sample_id, key, record.get("source"), _int_or_none(record.get("pair_id")),
+                                 *(_int_or_none(item.get(field)) for field in ITEM_COLUMNS[4:])))
+        connection.executemany("INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        connection.executemany("INSERT INTO problems VALUES (?, ?)", problems)
+        connection.execute("CREATE INDEX items_pair ON items (pair_id, style)")
         if progress is not None:
             progress(len(ids), len(ids))
-        columns = ["sample_id", "item", "source", "pair_id", "category_id", "style", *ITEM_CODES]
-        return pd.DataFrame(rows, columns=columns)
+
+
+def _int_or_none(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def pair_partners(items: pd.DataFrame, sample: Sample) -> list[Related]:

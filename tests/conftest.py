@@ -14,6 +14,12 @@ REALDATA = PROJECT_DIR.parent / "shared" / "realdata"
 APP_FILE = str(PROJECT_DIR / "viz_app.py")
 
 
+@pytest.fixture(autouse=True)
+def isolated_cache(monkeypatch, tmp_path_factory):
+    """Keep every test's indexes out of the user's cache folder."""
+    monkeypatch.setenv("FASHIONVIZ_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
 @pytest.fixture
 def realdata() -> Path:
     if not REALDATA.is_dir():
