@@ -200,35 +200,41 @@ def _label_anchor(instance: Instance, mask: CroppedMask | None) -> tuple[int, in
     return None
 
 
-def _text_box(draw: ImageDraw.ImageDraw, xy: tuple[int, int], text: str, color, font, size) -> None:
-    left, top, right, bottom = draw.textbbox(xy, text, font=font)
-    draw.rectangle((left - 2, top - 2, right + 2, bottom + 2), fill=tuple(color) + (255,))
+def _label_patch(text: str, color: tuple[int, int, int], font) -> np.ndarray:
+    """Return a label as an RGB patch: the text on the instance colour."""
+    left, top, right, bottom = font.getbbox(text)
+    width, height = int(right - left) + 6, int(bottom - top) + 6
+    patch = Image.new("RGB", (width, height), tuple(color))
     luminance = 0.299 * color[0] + 0.587 * color[1] + 0.114 * color[2]
-    draw.text(xy, text, fill=DARK if luminance > 140 else WHITE, font=font)
+    ImageDraw.Draw(patch).text((3 - left, 3 - top), text, fill=DARK if luminance > 140 else WHITE, font=font)
+    return np.asarray(patch)
 
 
 def draw_labels(image: np.ndarray, instances: list[Instance], style: Style,
                 masks: list[CroppedMask | None] | None = None) -> np.ndarray:
-    """Draw each instance's category and attribute tags in a box above its top-left corner."""
+    """Draw each instance's category and attribute tags in a box above its top-left corner.
+
+    Each label is blended into its own small window, so the cost follows the label
+    area rather than the image size.
+    """
     font = _font(style.font_size)
-    canvas = Image.fromarray(image)
-    overlay = Image.new("RGBA", canvas.size, (0, 0, 0, 0))
-    draw = ImageDraw.Draw(overlay)
+    out = image.copy()
+    height, width = image.shape[:2]
     masks = masks if masks is not None else [None] * len(instances)
-    width = image.shape[1]
     for instance, color, mask in zip(instances, instance_colors(instances, style), masks):
         anchor = _label_anchor(instance, mask)
         text = label_text(instance, style)
         if anchor is None or not text:
             continue
-        text_width = draw.textlength(text, font=font)
-        x = int(min(max(anchor[0], 0), max(width - text_width - 4, 0)))
-        y = max(anchor[1] - style.font_size - 6, 2)
-        _text_box(draw, (x, y), text, color, font, style.font_size)
-    alpha = np.asarray(overlay)[:, :, 3:4].astype(np.float32) / 255.0 * style.label_opacity
-    rgb = np.asarray(overlay)[:, :, :3].astype(np.float32)
-    out = image.astype(np.float32) * (1 - alpha) + rgb * alpha
-    return out.astype(np.uint8)
+        patch = _label_patch(text, color, font)
+        patch_height, patch_width = patch.shape[:2]
+        x = int(min(max(anchor[0], 0), max(width - patch_width, 0)))
+        y = int(max(anchor[1] - patch_height - 1, 0))
+        window = out[y:y + patch_height, x:x + patch_width]
+        patch = patch[:window.shape[0], :window.shape[1]]
+        out[y:y + patch.shape[0], x:x + patch.shape[1]] = cv2.addWeighted(
+            patch, style.label_opacity, window, 1.0 - style.label_opacity, 0.0)
+    return out
 
 
 def draw_legend(image: np.ndarray, entries: list[LegendEntry], style: Style) -> np.ndarray:

@@ -37,12 +37,19 @@ def _crop_rle(rle: dict, height: int, width: int) -> CroppedMask | None:
 
 
 def _polygon_mask(polygons: list[np.ndarray], height: int, width: int) -> CroppedMask | None:
-    usable = [poly.ravel().tolist() for poly in polygons if len(poly) >= 3 and np.isfinite(poly).all()]
+    usable = [poly for poly in polygons if len(poly) >= 3 and np.isfinite(poly).all()]
     if not usable:
         return None
-    # Rasterised at full image size: shifting the polygon to rasterise only its window
-    # changes boundary pixels through float rounding, and masks must equal annToMask.
-    return _crop_rle(mask_utils.merge(mask_utils.frPyObjects(usable, height, width)), height, width)
+    # The polygons are rasterised unshifted, because shifting them to rasterise only their
+    # window changes boundary pixels through float rounding, and masks must equal
+    # annToMask. The raster ends at the polygons' right and bottom edge instead of the
+    # image's: clipping there removes no pixel, and the decoded area is smaller.
+    right = int(min(width, max(np.ceil(poly[:, 0].max()) for poly in usable) + 2))
+    bottom = int(min(height, max(np.ceil(poly[:, 1].max()) for poly in usable) + 2))
+    if right <= 0 or bottom <= 0:
+        return None
+    flat = [poly.ravel().tolist() for poly in usable]
+    return _crop_rle(mask_utils.merge(mask_utils.frPyObjects(flat, bottom, right)), bottom, right)
 
 
 def _rle_mask(rle: dict, height: int, width: int) -> CroppedMask | None:
