@@ -1,0 +1,221 @@
+"""Readers for DeepFashion's whitespace-separated ``list_*.txt`` files.
+
+Every list starts with a count line and a line of column names, then one row per
+record. Fields are padded with runs of spaces, so rows are split on whitespace.
+``list_item_inshop.txt`` and ``list_item_consumer2shop.txt`` have the count line but
+no column-name line, and the fine subset's per-split files have neither. Landmark
+triplets are written visibility first (``v x y``) with DeepFashion's own codes.
+"""
+
+from __future__ import annotations
+
+import logging
+import mmap
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from loaders.model import Problem, Visibility
+
+log = logging.getLogger(__name__)
+
+# First tokens of the column-name lines seen in DeepFashion lists.
+HEADER_FIRST_TOKENS = {"image_name", "image_pair_name_1", "item_id", "attribute_name", "category_name",
+                       "clothes_type", "x_1", "evaluation_status"}
+# DeepFashion visibility: 0 visible, 1 occluded, 2 truncated (the reverse of COCO's 2 visible).
+VISIBILITY_CODES = {0: Visibility.VISIBLE, 1: Visibility.OCCLUDED, 2: Visibility.TRUNCATED}
+
+
+@dataclass
+class ListFile:
+    """The rows of one list file as text tokens, with its declared count and column names."""
+
+    path: Path
+    frame: pd.DataFrame  # one row per record, columns 0..N-1, missing tokens NaN
+    declared_count: int | None = None
+    columns: list[str] = field(default_factory=list)
+    first_row_line: int = 1  # 1-based line number of the first record
+    problems: list[Problem] = field(default_factory=list)
+
+    def line_of(self, position: int) -> int:
+        """Return the 1-based line number of the record at ``position``."""
+        return self.first_row_line + position
+
+
+def read_head(path: Path) -> tuple[int | None, list[str], int]:
+    """Read the count line and the column-name line; return the count, the names and the lines to skip."""
+    with path.open("r", encoding="utf-8", errors="replace") as handle:
+        first = handle.readline().split()
+        second = handle.readline().split()
+    count = int(first[0]) if len(first) == 1 and first[0].isdigit() else None
+    if count is None:
+        return None, [], 0
+    if second and second[0] in HEADER_FIRST_TOKENS:
+        return count, second, 2
+    return count, [], 1
+
+
+def read_list(path: Path, max_columns: int, numeric_from: int | None = 1) -> ListFile:
+    """Parse a list file with a vectorised reader into at most ``max_columns`` token columns.
+
+    Columns from ``numeric_from`` on are converted to numbers (NaN where a row is shorter).
+    A row count that differs from the count line gives a warning: the rows are trusted.
+    """
+    count, columns, skip = read_head(path)
+    frame = pd.read_csv(path, sep=r"\s+", header=None, names=list(range(max_columns)), skiprows=skip,
+                        dtype=str, engine="c", keep_default_na=False, na_values=[""],
+                        on_bad_lines="warn", skip_blank_lines=True)
+    listing = ListFile(path, frame, count, columns, skip + 1)
+    if numeric_from is not None:
+        for column in range(numeric_from, max_columns):
+            frame[column] = pd.to_numeric(frame[column], errors="coerce")
+    if count is not None and count != len(frame):
+        listing.problems.append(Problem(
+            str(path), f"the count line says {count} rows, but the file has {len(frame)}.",
+            hint="The rows are used; the file may be truncated or edited."))
+    return listing
+
+
+def read_name_type_list(path: Path) -> tuple[list[tuple[str, int | None]], list[Problem]]:
+    """Parse ``list_attr_cloth.txt`` or ``list_category_cloth.txt``: a name, then its type as the last token.
+
+    Attribute names contain spaces (``abstract chevron print  1``), so everything
+    before the last token is the name. Returns (name, type) pairs in file order,
+    which gives the 1-based ids.
+    """
+    problems: list[Problem] = []
+    count, _, skip = read_head(path)
+    entries: list[tuple[str, int | None]] = []
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()[skip:]
+    for number, line in enumerate(lines, start=skip + 1):
+        tokens = line.split()
+        if not tokens:
+            continue
+        if len(tokens) > 1 and tokens[-1].lstrip("-").isdigit():
+            entries.append((" ".join(tokens[:-1]), int(tokens[-1])))
+        else:
+            entries.append((" ".join(tokens), None))
+            problems.append(Problem(str(path), "the row has no type number at its end.", f"line {number}"))
+    if count is not None and count != len(entries):
+        problems.append(Problem(str(path), f"the count line says {count} rows, but the file has {len(entries)}.",
+                                hint="The rows are used, in file order."))
+    return entries, problems
+
+
+def read_plain_lines(path: Path) -> list[str]:
+    """Return the non-empty stripped lines of a file with no count or header line (``train.txt``)."""
+    return [line.strip() for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
+
+
+def triplets_to_keypoints(values: np.ndarray) -> tuple[np.ndarray, list[int]]:
+    """Convert K DeepFashion triplets ``v x y`` into K x 3 model keypoints.
+
+    Returns the keypoints and the sorted unknown visibility codes (those points get
+    NOT_LABELLED and no position).
+    """
+    triplets = np.asarray(values, dtype=np.float64).reshape(-1, 3)
+    points = np.full((len(triplets), 3), np.nan, dtype=np.float32)
+    codes = triplets[:, 0]
+    mapped = np.full(len(triplets), Visibility.NOT_LABELLED, dtype=np.float32)
+    for code, visibility in VISIBILITY_CODES.items():
+        mapped[codes == code] = visibility
+    points[:, 2] = mapped
+    known = mapped != Visibility.NOT_LABELLED
+    points[known, 0] = triplets[known, 1]
+    points[known, 1] = triplets[known, 2]
+    # Truncated points with no position are written 000 000.
+    no_position = (mapped == Visibility.TRUNCATED) & (triplets[:, 1] == 0) & (triplets[:, 2] == 0)
+    points[no_position, :2] = np.nan
+    unknown = sorted({int(code) for code in codes[~known] if np.isfinite(code)})
+    return points, unknown
+
+
+def split_landmark_row(numbers: np.ndarray, has_variation: bool | None = None
+                       ) -> tuple[int | None, int | None, np.ndarray | None]:
+    """Split the numbers after the image name into clothes_type, variation_type and triplets.
+
+    Some landmark lists have a variation_type column and some do not: with n numbers,
+    n - 1 divisible by 3 means no variation column, n - 2 divisible by 3 means one.
+    ``has_variation`` forces one layout (the one the rest of the file uses). Returns
+    (None, None, None) when the row does not fit.
+    """
+    values = numbers[np.isfinite(numbers)]
+    count = len(values)
+    if has_variation is not True and count >= 4 and (count - 1) % 3 == 0:
+        return int(values[0]), None, values[1:]
+    if has_variation is not False and count >= 5 and (count - 2) % 3 == 0:
+        return int(values[0]), int(values[1]), values[2:]
+    return None, None, None
+
+
+class LineIndex:
+    """Random access to the rows of a large list file, by image name, without parsing all of it.
+
+    The file is memory-mapped and the start of each line found with numpy, so opening
+    a 600 MB ``list_attr_img.txt`` costs one pass over its bytes and no tokenising.
+    """
+
+    def __init__(self, path: Path, block_bytes: int = 32 * 1024 * 1024):
+        self.path = path
+        _, _, skip = read_head(path)
+        size = path.stat().st_size
+        starts = [np.zeros(1, dtype=np.int64)]
+        with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
+            for offset in range(0, size, block_bytes):
+                block = np.frombuffer(view[offset:offset + block_bytes], dtype=np.uint8)
+                starts.append(np.flatnonzero(block == 10).astype(np.int64) + offset + 1)
+            line_starts = np.concatenate(starts)
+            line_starts = line_starts[line_starts < size]
+            self.row_starts = line_starts[skip:]
+            self.row_ends = np.append(line_starts[skip + 1:], size) if len(self.row_starts) else line_starts[:0]
+            names = [view[start:view.find(b" ", start, end)].decode("utf-8", "replace")
+                     for start, end in zip(self.row_starts.tolist(), self.row_ends.tolist())]
+        self.row_of = {name.strip(): row for row, name in enumerate(names)}
+        self.first_row_line = skip + 1
+
+    def tokens(self, name: str) -> list[str] | None:
+        """Return the tokens after the image name on that image's row, or None if the name is absent."""
+        row = self.row_of.get(name)
+        if row is None:
+            return None
+        with self.path.open("rb") as handle:
+            handle.seek(int(self.row_starts[row]))
+            line = handle.read(int(self.row_ends[row] - self.row_starts[row]))
+        return line.decode("utf-8", "replace").split()[1:]
+
+
+def positive_attributes(path: Path, attribute_count: int, chunk_rows: int = 20000,
+                        progress: Callable[[int], None] | None = None) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Parse ``list_attr_img.txt`` in chunks and keep only the positive (``1``) labels.
+
+    Returns image names, CSR row pointers and 0-based attribute indices: the
+    positives of row r are ``indices[indptr[r]:indptr[r + 1]]``. Each chunk is parsed
+    by pandas' C reader into float32 (NaN marks a short row), so memory stays near
+    ``4 * chunk_rows * attribute_count`` bytes plus the positives. ``progress`` gets
+    the number of rows read so far.
+    """
+    _, _, skip = read_head(path)
+    names: list[str] = []
+    pointer_parts = [np.zeros(1, dtype=np.int64)]
+    index_parts: list[np.ndarray] = []
+    total = 0
+    reader = pd.read_csv(path, sep=r"\s+", header=None, skiprows=skip, chunksize=chunk_rows, engine="c",
+                         names=list(range(attribute_count + 1)),
+                         dtype={0: str, **{column: "float32" for column in range(1, attribute_count + 1)}})
+    with reader:
+        for chunk in reader:
+            names.extend(chunk[0].tolist())
+            values = chunk.iloc[:, 1:].to_numpy(dtype=np.float32)
+            rows, columns = np.nonzero(values == 1)
+            counts = np.bincount(rows, minlength=len(chunk))
+            pointer_parts.append(np.cumsum(counts) + total)
+            total += int(counts.sum())
+            index_parts.append(columns.astype(np.int16))
+            if progress is not None:
+                progress(len(names))
+    indptr = np.concatenate(pointer_parts)
+    indices = np.concatenate(index_parts) if index_parts else np.zeros(0, dtype=np.int16)
+    return names, indptr, indices

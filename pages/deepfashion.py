@@ -1,0 +1,90 @@
+"""DeepFashion: a benchmark selector over the benchmarks found under the root, then one sample at a time."""
+
+from pathlib import Path
+
+import streamlit as st
+
+from loaders.deepfashion import BENCHMARK_TITLES, detect_benchmarks
+from loaders.deepfashion_benchmarks import InShop, open_benchmark
+from ui.browse import sample_navigator
+from ui.common import dataset_root, init_state, query_default, show_problems, style_controls, sync_query
+from ui.deepfashion_views import show_sample
+from ui.i18n import t
+
+
+@st.cache_resource(show_spinner=False)
+def find_benchmarks(root: str):
+    return detect_benchmarks(Path(root))
+
+
+@st.cache_resource(show_spinner=False)
+def open_dataset(root: str, key: str):
+    return open_benchmark(find_benchmarks(root)[key])
+
+
+@st.cache_resource(show_spinner=False)
+def matching_ids(root: str, key: str, split: str, chosen: tuple) -> list[str]:
+    dataset = open_dataset(root, key)
+    bar = st.progress(0.0, text=t("Reading the attribute labels of every image..."))
+    total = max(len(dataset.sample_ids("all")), 1)
+    ids = dataset.sample_ids(split, dict(chosen), lambda rows: bar.progress(min(rows / total, 1.0)))
+    bar.empty()
+    return ids
+
+
+st.title("DeepFashion")
+choice = dataset_root("deepfashion")
+if choice.path is None:
+    st.error(t("No DeepFashion folder found. Set {variable}.", variable=choice.family.env_var))
+    st.stop()
+root = str(choice.path)
+locations = find_benchmarks(root)
+if not locations:
+    st.error(t("No DeepFashion benchmark files found in {root} or its direct subfolders.", root=root))
+    st.caption(t("Looked for Anno/, Anno_coarse/ or Anno_fine/ with list_category_img.txt, list_attr_img.txt, "
+                 "list_landmarks.txt, list_joints.txt, list_*_inshop.txt, list_*_consumer2shop.txt or train.txt."))
+    st.stop()
+
+keys = list(locations)
+init_state("df_benchmark", query_default("benchmark") if query_default("benchmark") in keys else keys[0])
+key = st.sidebar.selectbox(t("Benchmark"), keys, format_func=BENCHMARK_TITLES.get, key="df_benchmark")
+dataset = open_dataset(root, key)
+st.caption(t("{title}: files in {folder}", title=dataset.title, folder=str(dataset.location.anno)))
+
+splits = dataset.splits()
+split_key = f"df_{key}_split"
+init_state(split_key, query_default("split") if query_default("split") in splits else splits[0])
+split = st.sidebar.selectbox(t("Split"), splits, key=split_key)
+sync_query(benchmark=key, split=split)
+
+init_state("df_color_by", "instance")
+style = style_controls("df", masks=False)
+
+chosen = {}
+options = dataset.filters()
+if options:
+    with st.sidebar.expander(t("Filters")):
+        for name, values in options.items():
+            chosen[name] = st.multiselect(name, list(values), format_func=values.get, key=f"df_{key}_{name}")
+        if options.get("attribute"):
+            st.caption(t("An image must have every chosen attribute."))
+high_resolution = False
+if isinstance(dataset, InShop) and dataset.has_high_resolution:
+    high_resolution = st.sidebar.toggle(t("High-resolution images (img_highres)"), key="df_highres",
+                                        help=t("Boxes and landmarks are mapped from the 256x256 images."))
+
+filtered = tuple((name, tuple(values)) for name, values in chosen.items() if values)
+ids = matching_ids(root, key, split, filtered) if filtered else dataset.sample_ids(split)
+if filtered:
+    st.caption(t("{count} samples match the filters.", count=len(ids)))
+
+sample_id = sample_navigator(f"df_{key}", ids)
+if sample_id is None:
+    st.stop()
+if isinstance(dataset, InShop):
+    sample = dataset.load_sample(sample_id, high_resolution)
+else:
+    sample = dataset.load_sample(sample_id)
+
+show_sample(dataset, sample, style, high_resolution)
+show_problems(dataset.problems, t("{count} problems found in the list files", count=len(dataset.problems)))

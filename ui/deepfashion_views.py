@@ -1,0 +1,113 @@
+"""Tables and image rows of the DeepFashion page: landmarks by name, attributes by type, item images."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from loaders.deepfashion_benchmarks import Benchmark
+from loaders.model import Sample, Visibility
+from render.style import Style
+from ui.browse import render_sample, show_sample_image
+from ui.common import show_problems
+from ui.i18n import t
+
+# DeepFashion's own code for each visibility, shown beside the name so the file can be checked.
+FILE_CODES = {Visibility.VISIBLE: "0", Visibility.OCCLUDED: "1", Visibility.TRUNCATED: "2"}
+
+
+def visibility_text(code: float) -> str:
+    names = {Visibility.VISIBLE: t("visible"), Visibility.OCCLUDED: t("occluded"),
+             Visibility.TRUNCATED: t("truncated"), Visibility.NOT_LABELLED: t("not labelled")}
+    return names.get(Visibility(int(code)), str(code))
+
+
+def instance_table(sample: Sample) -> pd.DataFrame:
+    rows = []
+    for instance in sample.instances:
+        row = {t("instance"): instance.id, t("category"): instance.category_name}
+        if instance.bbox is not None:
+            row[t("box (xyxy)")] = ", ".join(f"{value:.0f}" for value in instance.bbox)
+        row.update({name: str(value) for name, value in instance.fields.items()})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def landmark_table(sample: Sample) -> pd.DataFrame:
+    """Return one row per landmark or joint: its name, visibility (with the file's code) and position."""
+    rows = []
+    for instance in sample.instances:
+        if instance.keypoints is None:
+            continue
+        names = instance.keypoint_schema.keypoint_names if instance.keypoint_schema else ()
+        for index, (x, y, code) in enumerate(instance.keypoints.tolist()):
+            rows.append({t("instance"): instance.id,
+                         t("landmark"): names[index] if index < len(names) else str(index + 1),
+                         t("visibility"): f"{visibility_text(code)} ({FILE_CODES.get(int(code), '?')})",
+                         "x": "" if not np.isfinite(x) else f"{x:.0f}",
+                         "y": "" if not np.isfinite(y) else f"{y:.0f}"})
+    return pd.DataFrame(rows)
+
+
+def attribute_table(sample: Sample) -> pd.DataFrame:
+    return pd.DataFrame([{t("attribute type"): kind, t("positive attributes"): ", ".join(names)}
+                         for kind, names in sample.labels.items()])
+
+
+def show_details(sample: Sample) -> None:
+    """Show the instance, landmark and attribute tables of a sample."""
+    st.text(sample.id)
+    details = {t("split"): sample.split, **{name: str(value) for name, value in sample.fields.items()}}
+    st.dataframe(pd.DataFrame([details]), hide_index=True)
+    if sample.instances:
+        st.dataframe(instance_table(sample), hide_index=True)
+    landmarks = landmark_table(sample)
+    if len(landmarks):
+        st.dataframe(landmarks, hide_index=True)
+    if sample.labels:
+        st.markdown(f"**{t('Attributes by type')}**")
+        st.dataframe(attribute_table(sample), hide_index=True)
+    elif sample.instances:
+        st.caption(t("No positive attributes listed for this sample."))
+
+
+def show_image_row(samples: list[Sample], style: Style, per_row: int = 4) -> None:
+    """Show samples side by side, each with its file name, split and pose or source type."""
+    for start in range(0, len(samples), per_row):
+        columns = st.columns(per_row)
+        for column, sample in zip(columns, samples[start:start + per_row]):
+            with column:
+                st.image(render_sample(sample, style), width="stretch")
+                fields = sample.instances[0].fields if sample.instances else {}
+                kind = fields.get("pose_type") or fields.get("source_type") or ""
+                st.text(f"{sample.id}\n{sample.split} · {kind}")
+                show_problems(sample.problems)
+
+
+def show_sample(dataset: Benchmark, sample: Sample, style: Style, high_resolution: bool = False) -> None:
+    """Show a sample the way its benchmark needs: alone, with its item's images, or beside its shop images."""
+    if dataset.key == "inshop":
+        st.subheader(t("Item {item}: all its images", item=sample.fields.get("item_id", "")))
+        show_image_row([sample, *dataset.related(sample, high_resolution)], style)
+        show_details(sample)
+        return
+    if dataset.key == "consumer2shop":
+        consumer_column, shop_column = st.columns(2)
+        with consumer_column:
+            st.markdown(f"**{t('Consumer image')}**")
+            show_sample_image(sample, style)
+        with shop_column:
+            st.markdown(f"**{t('Shop images of the same item')}**")
+            shops = dataset.related(sample)
+            if shops:
+                show_image_row(shops, style, per_row=min(len(shops), 2))
+            else:
+                st.info(t("No shop image is paired with this consumer image."))
+        show_details(sample)
+        return
+    image_column, info_column = st.columns([3, 2])
+    with image_column:
+        show_sample_image(sample, style)
+    with info_column:
+        show_details(sample)
