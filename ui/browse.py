@@ -80,7 +80,8 @@ def annotated_extent(sample: Sample) -> tuple[int, int]:
 
 def render_sample(sample: Sample, style: Style, max_width: int | None = None) -> np.ndarray:
     """Read a sample's image and draw its instances; a missing image gives a labelled grey tile."""
-    loaded = read_image(sample.image)
+    annotated = (sample.width, sample.height) if sample.width and sample.height else None
+    loaded = read_image(sample.image, annotated_size=annotated)
     sample.problems.extend(problem for problem in loaded.problems if problem not in sample.problems)
     if loaded.pixels is None:
         lines = [t("image missing"), str(sample.id)]
