@@ -421,7 +421,6 @@ class ZapposDataset:
         return problems
 
 
-def confidence_text(value: float) -> str:
-    """Return ``1.4 (very confident)``: the mean confidence and the label of its nearest code."""
-    label = CONFIDENCE.get(int(round(value)), "unknown")
-    return f"{value:g} ({label})"
+def confidence_text(value: float) -> tuple[str, str]:
+    """Return the mean confidence as text and the label of its nearest code: ``("1.4", "very confident")``."""
+    return f"{value:g}", CONFIDENCE.get(int(round(value)), "unknown")

@@ -119,9 +119,12 @@ else:
         with left:
             show_image_number(int(row["image1"]), t("image 1"))
         with middle:
-            st.markdown(f"## {RELATION.get(int(row['comparison']), '?')}")
+            relation = RELATION.get(int(row["comparison"]), "?")
+            st.markdown(f"### {t('image 1')} {relation} {t('image 2')}")
             st.text(f"{attribute}: {word}")
-            st.metric(t("Confidence"), confidence_text(float(row["confidence"])))
+            confidence, confidence_label = confidence_text(float(row["confidence"]))
+            st.metric(t("Confidence"), confidence)
+            st.caption(confidence_label)
             st.metric(t("Agreement"), f"{float(row['agreement']):.0%}")
         with right:
             show_image_number(int(row["image2"]), t("image 2"))

@@ -11,7 +11,7 @@ import pytest
 import scipy.io
 
 from assets.demo_gen import zappos50k as generator
-from loaders.zappos50k import PathResolver, ZapposDataset, is_hdf5_mat, name_key, read_mat
+from loaders.zappos50k import PathResolver, ZapposDataset, confidence_text, is_hdf5_mat, name_key, read_mat
 
 
 @pytest.fixture(scope="module")
@@ -163,6 +163,14 @@ def test_image_one_in_a_pair(dataset):
     pairs = [dataset.comparisons(name, attribute_id).table for name in ("ordered", "equal")
              for attribute_id in range(1, 5)]
     assert any((table.image1 == 1).any() for table in pairs)
+
+
+def test_confidence_text_nearest_code():
+    assert confidence_text(1.0) == ("1", "very confident")
+    assert confidence_text(1.4) == ("1.4", "very confident")
+    assert confidence_text(2.2) == ("2.2", "somewhat confident")
+    assert confidence_text(2.6) == ("2.6", "not confident")
+    assert confidence_text(0.0) == ("0", "unknown")
 
 
 def test_index_zero_reported(generated, tmp_path):
