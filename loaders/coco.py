@@ -13,9 +13,9 @@ An instances file is one JSON object::
 run lengths, usually with ``iscrowd`` 1). A results file is a JSON list of such
 annotations with a ``score`` each.
 
-The file is parsed once, on first use, and indexed by image id; annotations become
-Instances only for the image being shown, and their geometry is validated before
-pycocotools sees it, so a bad record becomes a Problem naming the image and
+The file is parsed once, on first use, and indexed by image id. Annotations become
+Instances only for the image being shown. Their geometry is validated before
+pycocotools receives it, so a bad record becomes a Problem naming the image and
 annotation ids instead of a crash.
 
 Usage::
@@ -72,7 +72,7 @@ class Label:
 
 
 def read_labels(entries: object, file_name: str, key: str, problems: list[Problem]) -> dict[int, Label]:
-    """Index a ``categories`` or ``attributes`` list by id; entries without an integer id are reported."""
+    """Index a ``categories`` or ``attributes`` list by id and report entries without an integer id."""
     labels: dict[int, Label] = {}
     if not isinstance(entries, list):
         return labels
@@ -115,7 +115,7 @@ def _is_number(value: object) -> bool:
 # --- JSON -----------------------------------------------------------------------------------------
 
 def parse_json(data: bytes, file_name: str) -> tuple[Any, list[Problem]]:
-    """Parse JSON bytes with orjson; fall back to the json module for NaN and Infinity, and say so."""
+    """Parse JSON bytes with orjson, falling back to the json module (with a Problem) for NaN and Infinity."""
     try:
         return orjson.loads(data), []
     except orjson.JSONDecodeError as error:
@@ -143,9 +143,9 @@ class Geometry:
 def rle_counts_from_string(counts: str) -> list[int] | None:
     """Decode the run lengths of a compressed COCO RLE string; None when the string is malformed.
 
-    Each run length is written as 5-bit groups in characters from '0' (48) upward;
-    0x20 marks a continuation, 0x10 in the last group is the sign, and from the
-    third run on, the value is a difference to the run two places before.
+    Each run length is written as 5-bit groups in characters from '0' (48) upward.
+    Bit 0x20 marks a continuation and bit 0x10 of the last group is the sign. From
+    the third run on, the value is a difference to the run two places before.
     """
     runs: list[int] = []
     position = 0
@@ -172,7 +172,7 @@ def rle_counts_from_string(counts: str) -> list[int] | None:
 
 
 def check_rle(segmentation: dict, width: int | None, height: int | None) -> tuple[dict | None, list[str]]:
-    """Validate an RLE dict; return it (counts as str or list) and the problems found."""
+    """Validate an RLE dict and return it (counts as str or list) with the problems found."""
     size = segmentation.get("size")
     counts = segmentation.get("counts")
     if not (isinstance(size, list) and len(size) == 2 and all(_is_int(v) and v > 0 for v in size)):
@@ -205,7 +205,7 @@ def check_rle(segmentation: dict, width: int | None, height: int | None) -> tupl
 
 
 def check_polygon(values: object, index: int) -> tuple[np.ndarray | None, str]:
-    """Validate one flat polygon list; return it as N x 2 floats, or None and the reason."""
+    """Validate one flat polygon list and return it as N x 2 floats, or None and the reason."""
     if not isinstance(values, list) or not all(_is_number(v) for v in values):
         return None, f"polygon {index} is not a flat list of numbers."
     if len(values) == 4:
@@ -255,7 +255,7 @@ def check_segmentation(segmentation: object, width: int | None, height: int | No
 
 
 def check_bbox(value: object) -> tuple[np.ndarray | None, str]:
-    """Validate a COCO xywh bbox; return it as xyxy, or None and the reason."""
+    """Validate a COCO xywh bbox and return it as xyxy, or None and the reason."""
     if value is None:
         return None, ""
     if not (isinstance(value, list) and len(value) == 4 and all(_is_number(v) for v in value)):
@@ -312,9 +312,9 @@ def instance_rle(instance: Instance, height: int, width: int) -> dict | None:
 
 # A hook that turns the flat COCO keypoints of one annotation into K x 3 keypoints and a schema.
 KeypointReader = Callable[[np.ndarray, Label | None], tuple[np.ndarray, KeypointSchema | None]]
-# COCO keypoint visibility: 0 not labelled, 1 labelled but not visible, 2 visible; the model uses the same codes.
+# COCO keypoint visibility is 0 not labelled, 1 labelled but not visible, 2 visible, as in the model.
 COCO_VISIBILITY = {0: Visibility.NOT_LABELLED, 1: Visibility.OCCLUDED, 2: Visibility.VISIBLE}
-# Annotation keys that the reader handles itself; other scalar keys are shown as fields.
+# Annotation keys that the reader handles itself. Other scalar keys are shown as fields.
 KNOWN_KEYS = {"id", "image_id", "category_id", "segmentation", "bbox", "area", "iscrowd", "attribute_ids",
               "keypoints", "num_keypoints", "score"}
 
@@ -336,7 +336,7 @@ def coco_keypoints(flat: np.ndarray, category: Label | None) -> tuple[np.ndarray
 
 @dataclass
 class CocoOptions:
-    """How a dataset wrapper wants its annotations read."""
+    """Reading options that a dataset wrapper passes to the COCO reader."""
 
     # Name of the group an instance is shown in, from its category (e.g. "garment part").
     group_of: Callable[[Label | None], str] | None = None
@@ -449,7 +449,7 @@ def _box_mismatch_text(file_box: np.ndarray, drawn_box: np.ndarray, polygons: li
 # --- one instances file ---------------------------------------------------------------------------
 
 class CocoInstances:
-    """Lazy reader of one COCO instances file; see the module docstring for the layout.
+    """Lazy reader of one COCO instances file (layout in the module docstring).
 
     ``categories`` and ``attributes`` are the built-in tables used only when the file
     has no list of its own: a file's own lists always win, because sample files and
@@ -553,6 +553,7 @@ class CocoInstances:
             self.problems.append(Problem(name, f"'annotations' is empty; its {len(self.images)} images are "
                                          "shown without annotations.", severity="info"))
             return
+
         self.annotations_state = "present"
         self._annotations = annotations
         seen_ids: set = set()
@@ -567,6 +568,7 @@ class CocoInstances:
             if annotation_id in seen_ids:
                 duplicates += 1
             seen_ids.add(annotation_id)
+
         if orphans:
             self.problems.append(Problem(name, f"{orphans} annotations name an image_id that is not in 'images'; "
                                          "they are not shown."))
@@ -702,6 +704,7 @@ def read_results(data: bytes, name: str, gt: CocoInstances) -> CocoResults:
     except orjson.JSONDecodeError as error:
         results.problems.append(Problem(name, f"file could not be parsed as JSON: {error}.", severity="error"))
         return results
+
     results.problems.extend(problems)
     if isinstance(value, dict) and isinstance(value.get("annotations"), list):
         results.problems.append(Problem(name, "the file is an object with 'annotations', not a results list; "
@@ -712,6 +715,7 @@ def read_results(data: bytes, name: str, gt: CocoInstances) -> CocoResults:
                                         "is a list of annotations with image_id, category_id and score.",
                                         severity="error"))
         return results
+
     gt.load()
     unknown_images = 0
     for position, record in enumerate(value):
@@ -719,7 +723,7 @@ def read_results(data: bytes, name: str, gt: CocoInstances) -> CocoResults:
             results.problems.append(Problem(name, "result is not a JSON object.", f"result {position}"))
             continue
         record = dict(record)
-        # Results files often have no ids; the position in the file identifies the result then.
+        # Results files often have no ids, so the position in the file identifies the result.
         record.setdefault("id", f"r{position}")
         if record.get("image_id") not in gt.images:
             unknown_images += 1
@@ -730,6 +734,7 @@ def read_results(data: bytes, name: str, gt: CocoInstances) -> CocoResults:
             continue
         results.by_image.setdefault(record["image_id"], []).append(record)
         results.count += 1
+
     if unknown_images:
         results.problems.append(Problem(name, f"{unknown_images} results name an image_id that is not in "
                                         f"{gt.path.name}; they are not shown.",
@@ -809,6 +814,43 @@ def read_deepfashion2_coco(path: Path, image_dir: Path | None = None) -> CocoIns
 
 # --- finding files under a dataset root -----------------------------------------------------------
 
+class CocoDataset:
+    """A dataset root with one COCO instances file per split; subclasses find the files and image folders."""
+
+    # Split names in display order; others follow, sorted by name.
+    split_order: tuple[str, ...] = ("train", "val", "test")
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self._files: dict[str, Path] | None = None
+        self._opened: dict[str, CocoInstances] = {}
+
+    def find_files(self) -> dict[str, Path]:
+        """Return the annotation files under the root by split name (unordered)."""
+        raise NotImplementedError
+
+    def open_file(self, name: str, path: Path) -> CocoInstances:
+        """Return an unparsed CocoInstances for one annotation file, with its tables and image folder."""
+        raise NotImplementedError
+
+    def annotation_files(self) -> dict[str, Path]:
+        """Return the annotation file of each split, in ``split_order``."""
+        if self._files is None:
+            order = {name: index for index, name in enumerate(self.split_order)}
+            found = self.find_files()
+            self._files = dict(sorted(found.items(), key=lambda item: (order.get(item[0], 99), item[0])))
+        return self._files
+
+    def splits(self) -> list[str]:
+        return list(self.annotation_files())
+
+    def open(self, name: str) -> CocoInstances:
+        """Return the reader of split ``name``, created once per dataset object."""
+        if name not in self._opened:
+            self._opened[name] = self.open_file(name, self.annotation_files()[name])
+        return self._opened[name]
+
+
 def json_kind(path: Path) -> str:
     """Return "object", "list" or "other" from the first non-blank byte of a JSON file, without parsing it."""
     try:
@@ -829,13 +871,14 @@ def find_results_files(root: Path, max_files: int = 200, max_depth: int = 4) -> 
         if json_kind(path) == "list":
             found.append(path)
             if len(found) >= max_files:
-                log.warning("%s: more than %d results files; only the first are listed", root, max_files)
+                log.warning("%s: more than %d results files, so only the first %d are listed", root, max_files,
+                            max_files)
                 break
     return found
 
 
 def find_image_dir(candidates: Sequence[Path], file_names: Sequence[str]) -> Path | None:
-    """Return the first existing candidate folder that holds any of ``file_names``, else the first existing one."""
+    """Return the first existing candidate folder that contains any of ``file_names``, else the first existing one."""
     existing = [folder for folder in candidates if folder.is_dir()]
     for folder in existing:
         if any((folder / name).is_file() for name in file_names):

@@ -19,7 +19,7 @@ import json
 import logging
 from pathlib import Path
 
-from loaders.coco import CocoInstances, CocoOptions, Label, find_image_dir, json_kind, table_labels
+from loaders.coco import CocoDataset, CocoInstances, CocoOptions, Label, find_image_dir, json_kind, table_labels
 
 log = logging.getLogger(__name__)
 
@@ -62,29 +62,20 @@ def split_label(path: Path) -> str:
     return stem
 
 
-class FashionpediaDataset:
+class FashionpediaDataset(CocoDataset):
     """One Fashionpedia root: its annotation files, label tables and image folders."""
 
-    def __init__(self, root: Path):
-        self.root = Path(root)
-        self._files: dict[str, Path] | None = None
-        self._opened: dict[str, CocoInstances] = {}
-
-    def annotation_files(self) -> dict[str, Path]:
-        """Return the COCO annotation files under the root by short name, release files first."""
-        if self._files is None:
-            found: dict[str, Path] = {}
-            for folder in (self.root, self.root / "annotations", self.root / "data"):
-                if not folder.is_dir():
+    def find_files(self) -> dict[str, Path]:
+        found: dict[str, Path] = {}
+        for folder in (self.root, self.root / "annotations", self.root / "data"):
+            if not folder.is_dir():
+                continue
+            for path in sorted(folder.glob("*.json")):
+                if path.name == DESCRIPTIONS_NAME or json_kind(path) != "object":
                     continue
-                for path in sorted(folder.glob("*.json")):
-                    if path.name == DESCRIPTIONS_NAME or json_kind(path) != "object":
-                        continue
-                    label = split_label(path)
-                    found[label if label not in found else path.stem] = path
-            order = {"train": 0, "val": 1, "test": 2}
-            self._files = dict(sorted(found.items(), key=lambda item: (order.get(item[0], 9), item[0])))
-        return self._files
+                label = split_label(path)
+                found[label if label not in found else path.stem] = path
+        return found
 
     def fallback_tables(self) -> tuple[dict[int, Label], dict[int, Label], Path]:
         """Return the categories and attributes used for files without their own lists, and their source."""
@@ -94,21 +85,16 @@ class FashionpediaDataset:
                     categories, attributes = table_labels(path)
                     return categories, attributes, path
                 except (OSError, ValueError) as error:
-                    log.error("%s could not be read (%s); using the project table", path, error)
+                    log.error("%s could not be read (%s), so the project table is used", path, error)
         categories, attributes = table_labels(TABLE_FILE)
         return categories, attributes, TABLE_FILE
 
-    def open(self, name: str) -> CocoInstances:
-        """Return the parsed annotation file ``name``, with its image folder found on disk."""
-        if name not in self._opened:
-            path = self.annotation_files()[name]
-            categories, attributes, _ = self.fallback_tables()
-            coco = CocoInstances(path, categories=categories, attributes=attributes,
-                                 options=CocoOptions(group_of=group_of))
-            names = [str(coco.images[image_id].get("file_name", "")) for image_id in coco.image_ids()[:50]]
-            folders = {"train": ["train"], "val": ["test", "val"], "test": ["test"]}.get(split_label(path), [])
-            candidates = [self.root / folder for folder in folders]
-            candidates += [self.root / "images", path.parent / "images", path.parent, self.root]
-            coco.image_dir = find_image_dir(candidates, names) or self.root
-            self._opened[name] = coco
-        return self._opened[name]
+    def open_file(self, name: str, path: Path) -> CocoInstances:
+        categories, attributes, _ = self.fallback_tables()
+        coco = CocoInstances(path, categories=categories, attributes=attributes, options=CocoOptions(group_of=group_of))
+        names = [str(coco.images[image_id].get("file_name", "")) for image_id in coco.image_ids()[:50]]
+        folders = {"train": ["train"], "val": ["test", "val"], "test": ["test"]}.get(split_label(path), [])
+        candidates = [self.root / folder for folder in folders]
+        candidates += [self.root / "images", path.parent / "images", path.parent, self.root]
+        coco.image_dir = find_image_dir(candidates, names) or self.root
+        return coco

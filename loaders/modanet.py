@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from loaders.coco import (
+    CocoDataset,
     CocoInstances,
     CocoOptions,
     Label,
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 
 TABLE_FILE = Path(__file__).resolve().parent.parent / "assets" / "tables" / "modanet.json"
 SPLIT_ORDER = ("train", "val")
-# Category id of the extra boxes that show a file bbox differing from the mask's box; not a ModaNet id.
+# Category id of the extra boxes that show a file bbox differing from the mask's box. It is not a ModaNet id.
 FILE_BOX_CATEGORY = -1
 
 
@@ -56,38 +57,25 @@ def split_of(path: Path) -> str:
     return stem.rsplit("_", 1)[-1] if stem.startswith("modanet") and "_instances_" in stem else stem
 
 
-class ModaNetDataset:
-    """One ModaNet root: finds its annotation files and the image folder of each split."""
+class ModaNetDataset(CocoDataset):
+    """One ModaNet root: its annotation files and the image folder of each split."""
 
-    def __init__(self, root: Path):
-        self.root = Path(root)
-        self._files: dict[str, Path] | None = None
-        self._opened: dict[str, CocoInstances] = {}
+    split_order = SPLIT_ORDER
 
-    def annotation_files(self) -> dict[str, Path]:
-        """Return the annotation file of each split, train first."""
-        if self._files is None:
-            found: dict[str, Path] = {}
-            for folder in (self.root / "annotations", self.root):
-                for path in sorted(folder.glob("modanet*_instances_*.json")) if folder.is_dir() else []:
-                    found.setdefault(split_of(path), path)
-            order = {name: index for index, name in enumerate(SPLIT_ORDER)}
-            self._files = dict(sorted(found.items(), key=lambda item: (order.get(item[0], 99), item[0])))
-        return self._files
+    def find_files(self) -> dict[str, Path]:
+        found: dict[str, Path] = {}
+        for folder in (self.root / "annotations", self.root):
+            for path in sorted(folder.glob("modanet*_instances_*.json")) if folder.is_dir() else []:
+                found.setdefault(split_of(path), path)
+        return found
 
-    def splits(self) -> list[str]:
-        return list(self.annotation_files())
-
-    def open(self, split: str) -> CocoInstances:
-        """Return the parsed annotation file of a split, with its image folder found on disk."""
-        if split not in self._opened:
-            coco = CocoInstances(self.annotation_files()[split], categories=table_categories(),
-                                 options=CocoOptions(box_source="geometry"), image_name=image_file_name)
-            names = [image_file_name(coco.images[image_id]) for image_id in coco.image_ids()[:50]]
-            candidates = [self.root / "images" / split, self.root / "images", self.root / split, self.root]
-            coco.image_dir = find_image_dir(candidates, names) or self.root / "images"
-            self._opened[split] = coco
-        return self._opened[split]
+    def open_file(self, name: str, path: Path) -> CocoInstances:
+        coco = CocoInstances(path, categories=table_categories(), options=CocoOptions(box_source="geometry"),
+                             image_name=image_file_name)
+        names = [image_file_name(coco.images[image_id]) for image_id in coco.image_ids()[:50]]
+        candidates = [self.root / "images" / name, self.root / "images", self.root / name, self.root]
+        coco.image_dir = find_image_dir(candidates, names) or self.root / "images"
+        return coco
 
 
 def file_box_instances(sample: Sample) -> list[Instance]:

@@ -87,8 +87,9 @@ else:
         show_sample_image(drawn, style, caption=str(sample.image.path.name if sample.image.path else sample.id))
     with info_column:
         if differs:
-            st.warning(t("{count} instances have a file bbox that differs from the box of their polygons "
-                         "(white frame). The drawn box is computed from the polygons.", count=len(differs)))
+            st.warning(t("The file bbox differs from the box of the polygons for {count} of {total} instances "
+                         "(white frame). The drawn box is computed from the polygons.", count=len(differs),
+                         total=len(shown)))
         if coco.annotations_state != "present":
             st.info(t("This file has no annotations; the image is shown alone."))
         elif not shown:

@@ -29,7 +29,7 @@ def test_real_sample_uses_its_own_numbering(real):
     assert len(coco.categories) == 48
     assert len(coco.attributes) == 320
     names = {instance.id: instance.category_name for instance in coco.load_sample(9813).instances}
-    # The release table would say "bag, wallet" for 24 and "pocket" for 32.
+    # The release table gives "bag, wallet" for 24 and "pocket" for 32.
     assert names["16"] == "shoe"
     assert names["19"] == "sleeve"
     dress = next(i for i in coco.load_sample(9813).instances if i.id == "18")
@@ -117,7 +117,7 @@ def test_page_real_deep_link(run_page, realdata):
     assert app.session_state["fp_position"] == 2
     table = app.dataframe[0].value
     assert table["id"].tolist() == ["34", "35", "36", "37", "38", "39"]
-    # Attribute 158 of the collar in the file's own list; the release table would say "elbow-length".
+    # Attribute 158 of the collar comes from the file's own list. The release table gives "elbow-length".
     assert table["attributes (group)"].iloc[-1] == "regular (collar) (nickname)"
 
 
@@ -133,7 +133,7 @@ def test_page_attribute_filter_per_instance(run_page, realdata):
     app.multiselect(key="fp_categories").set_value([24]).run()
     app.multiselect(key="fp_attributes").set_value([156]).run()
     assert not app.exception
-    # The shoes have no attributes; the sleeves beside them do: no image matches.
+    # The shoes have no attributes, and only the sleeves beside them have 156, so no image matches.
     assert any("No samples match" in w.value for w in app.warning)
     app.multiselect(key="fp_categories").set_value([32]).run()
     assert any("2 images have an instance that matches" in c.value for c in app.caption)

@@ -117,7 +117,7 @@ def test_page_real_deep_link(run_page, realdata):
     assert not app.exception
     assert app.session_state["modanet_position"] == 1
     assert len(app.get("image")) == 1
-    assert any("1 instances have a file bbox that differs" in w.value for w in app.warning)
+    assert any("differs from the box of the polygons for 1 of 2 instances" in w.value for w in app.warning)
     table = app.dataframe[0].value
     assert table["bbox differs"].tolist() == [False, True]
 

@@ -56,7 +56,7 @@ def _list_results(root: str) -> list[str]:
 
 
 def prediction_controls(page_key: str, root: Path, gt: CocoInstances) -> PredictionView | None:
-    """Show the predictions expander in the sidebar; return the loaded results, or None when none is chosen."""
+    """Show the predictions expander in the sidebar and return the loaded results, or None when none is chosen."""
     box = st.sidebar.expander(t("Predictions"), expanded=False)
     files = _list_results(str(root))
     none = t("none")

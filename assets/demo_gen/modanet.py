@@ -3,7 +3,7 @@
 Writes ``annotations/modanet2018_instances_{train,val}.json`` and ``images/*.jpg``
 (400x600, like PaperDoll photos). As in the first train release, a multi-polygon
 annotation's ``bbox`` covers only its last polygon and ``area`` is the bbox's
-width x height; the val file has ``"annotations": []`` as in the final release.
+width x height. The val file has ``"annotations": []``, as in the final release.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ TRAIN_OUTFITS = {
     1115266: ("dress", "bag"),
 }
 VAL_IDS = (100014, 100040, 100077)
-# Which ModaNet category each template kind is annotated as.
+# ModaNet category of each garment template kind.
 KIND_CATEGORY = {"short sleeve top": "top", "long sleeve top": "outer", "trousers": "pants", "skirt": "skirt",
                  "dress": "dress", "shoe": "footwear", "bag": "bag"}
 
