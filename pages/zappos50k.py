@@ -115,12 +115,12 @@ else:
     if pair is not None:
         row = table.iloc[int(pair) - 1]
         word = COMPARISONS.get(int(row["comparison"]), str(row["comparison"]))
-        left, middle, right = st.columns([5, 2, 5])
+        left, middle, right = st.columns([5, 3, 5])
         with left:
             show_image_number(int(row["image1"]), t("image 1"))
         with middle:
             relation = RELATION.get(int(row["comparison"]), "?")
-            st.markdown(f"### {t('image 1')} {relation} {t('image 2')}")
+            st.markdown(f"#### {t('image 1')} {relation} {t('image 2')}")
             st.text(f"{attribute}: {word}")
             confidence, confidence_label = confidence_text(float(row["confidence"]))
             st.metric(t("Confidence"), confidence)

@@ -56,7 +56,7 @@ def test_page_demo_comparison_deep_link(run_page):
     assert app.session_state["zap_pair_position"] == 2
     assert len(app.get("image")) == 2
     assert "sporty: equal" in shown_text(app)
-    assert "### image 1 = image 2" in [element.value for element in app.markdown]
+    assert "#### image 1 = image 2" in [element.value for element in app.markdown]
     assert [metric.label for metric in app.metric] == ["Confidence", "Agreement"]
 
 
