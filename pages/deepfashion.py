@@ -57,7 +57,9 @@ init_state(split_key, query_default("split") if query_default("split") in splits
 split = st.sidebar.selectbox(t("Split"), splits, key=split_key)
 sync_query(benchmark=key, split=split)
 
+# One garment per image: colour by instance, and no legend over the small images.
 init_state("df_color_by", "instance")
+init_state("df_legend", False)
 style = style_controls("df", masks=False)
 
 chosen = {}

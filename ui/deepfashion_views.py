@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+import cv2
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from loaders.deepfashion_benchmarks import Benchmark
-from loaders.model import Sample, Visibility
+from loaders.images import read_image
+from loaders.model import ImageSource, Sample, Visibility
 from render.style import Style
 from ui.browse import render_sample, show_sample_image
 from ui.common import show_problems
@@ -15,6 +19,33 @@ from ui.i18n import t
 
 # DeepFashion's own code for each visibility, shown beside the name so the file can be checked.
 FILE_CODES = {Visibility.VISIBLE: "0", Visibility.OCCLUDED: "1", Visibility.TRUNCATED: "2"}
+
+
+def enlarged(sample: Sample, long_side: int = 640) -> Sample:
+    """Return a copy of a small sample scaled up so that lines and labels are drawn at screen size.
+
+    DeepFashion images are 200 to 300 pixels wide; stretched in the browser after
+    drawing, their labels would cover the garment. The tables keep the file's coordinates.
+    """
+    loaded = read_image(sample.image)
+    if loaded.pixels is None:
+        return sample
+    height, width = loaded.pixels.shape[:2]
+    factor = long_side / max(height, width)
+    if factor <= 1.2:
+        return sample
+    pixels = cv2.resize(loaded.pixels, (round(width * factor), round(height * factor)),
+                        interpolation=cv2.INTER_CUBIC)
+    instances = []
+    for instance in sample.instances:
+        scaled = dataclasses.replace(instance)
+        if instance.bbox is not None:
+            scaled.bbox = instance.bbox * factor
+        if instance.keypoints is not None:
+            scaled.keypoints = instance.keypoints.copy()
+            scaled.keypoints[:, :2] *= factor
+        instances.append(scaled)
+    return dataclasses.replace(sample, image=ImageSource(array=pixels), instances=instances)
 
 
 def visibility_text(code: float) -> str:
@@ -55,7 +86,7 @@ def attribute_table(sample: Sample) -> pd.DataFrame:
                          for kind, names in sample.labels.items()])
 
 
-def show_details(sample: Sample) -> None:
+def show_details(sample: Sample, with_attributes: bool = True) -> None:
     """Show the instance, landmark and attribute tables of a sample."""
     st.text(sample.id)
     details = {t("split"): sample.split, **{name: str(value) for name, value in sample.fields.items()}}
@@ -68,7 +99,7 @@ def show_details(sample: Sample) -> None:
     if sample.labels:
         st.markdown(f"**{t('Attributes by type')}**")
         st.dataframe(attribute_table(sample), hide_index=True)
-    elif sample.instances:
+    elif with_attributes:
         st.caption(t("No positive attributes listed for this sample."))
 
 
@@ -78,7 +109,7 @@ def show_image_row(samples: list[Sample], style: Style, per_row: int = 4) -> Non
         columns = st.columns(per_row)
         for column, sample in zip(columns, samples[start:start + per_row]):
             with column:
-                st.image(render_sample(sample, style), width="stretch")
+                st.image(render_sample(enlarged(sample), style), width="stretch")
                 fields = sample.instances[0].fields if sample.instances else {}
                 kind = fields.get("pose_type") or fields.get("source_type") or ""
                 st.text(f"{sample.id}\n{sample.split} · {kind}")
@@ -96,7 +127,7 @@ def show_sample(dataset: Benchmark, sample: Sample, style: Style, high_resolutio
         consumer_column, shop_column = st.columns(2)
         with consumer_column:
             st.markdown(f"**{t('Consumer image')}**")
-            show_sample_image(sample, style)
+            show_sample_image(enlarged(sample), style)
         with shop_column:
             st.markdown(f"**{t('Shop images of the same item')}**")
             shops = dataset.related(sample)
@@ -108,6 +139,6 @@ def show_sample(dataset: Benchmark, sample: Sample, style: Style, high_resolutio
         return
     image_column, info_column = st.columns([3, 2])
     with image_column:
-        show_sample_image(sample, style)
+        show_sample_image(enlarged(sample), style)
     with info_column:
-        show_details(sample)
+        show_details(sample, with_attributes=dataset.key != "landmark_detection")
