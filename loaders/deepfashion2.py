@@ -26,6 +26,7 @@ import pandas as pd
 
 from loaders.index_store import build_or_open, folder_signature, index_path
 from loaders.model import ImageSource, Instance, KeypointSchema, Problem, Related, Sample, Visibility
+from loaders.qa import Check, Flag
 
 log = logging.getLogger(__name__)
 
@@ -271,6 +272,24 @@ def pair_partners(items: pd.DataFrame, sample: Sample) -> list[Related]:
             related.append(Related("counterpart", partner, sample.split,
                                    f"{instance.id} (style {style}) -> {source}"))
     return related
+
+
+def counterpart_check(items: pd.DataFrame) -> Check:
+    """Return the check that flags items with style > 0 whose pair has no other image with that style."""
+    styled = items[items["style"].fillna(0) > 0]
+    images_per_style = styled.groupby(["pair_id", "style"]).sample_id.nunique()
+
+    def run(sample: Sample) -> list[Flag]:
+        flags = []
+        for instance in sample.instances:
+            style = instance.fields.get("style")
+            if isinstance(style, int) and style > 0 and \
+                    images_per_style.get((sample.fields.get("pair_id"), style), 0) < 2:
+                flags.append(Flag("missing_counterpart", sample.split, sample.id, instance.id,
+                                  f"style {style}, pair_id {sample.fields.get('pair_id')}"))
+        return flags
+
+    return Check("missing_counterpart", "Item with style > 0 and no other image of its pair with that style.", run)
 
 
 def _item_number(key: str) -> int:

@@ -5,10 +5,28 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from loaders.deepfashion2 import ITEM_CODES, DeepFashion2Dataset, categories, code_text, pair_partners
-from ui.browse import render_sample, sample_navigator, show_sample_image
-from ui.common import dataset_root, init_state, query_default, style_controls, sync_query
+from loaders.deepfashion2 import (
+    ITEM_CODES,
+    DeepFashion2Dataset,
+    categories,
+    code_text,
+    counterpart_check,
+    pair_partners,
+)
+from loaders.stats import DatasetTables, dataset_tables, instance_table
+from ui.browse import render_sample, sample_navigator
+from ui.common import (
+    dataset_root,
+    escape_markdown,
+    init_state,
+    query_default,
+    show_problems,
+    style_controls,
+    sync_query,
+)
 from ui.i18n import t
+from ui.quality import export_buttons, quality_panel, review_form
+from ui.stats import statistics_panel
 
 
 @st.cache_resource(show_spinner=False)
@@ -24,17 +42,10 @@ def scan_split(root: str, split: str):
     return table
 
 
-def item_table(sample) -> pd.DataFrame:
-    rows = []
-    for instance in sample.instances:
-        labelled = 0 if instance.keypoints is None else int((instance.keypoints[:, 2] > 0).sum())
-        row = {"item": instance.id, "category": f"{instance.category_id} {instance.category_name}",
-               "box (xyxy)": ", ".join(f"{v:.0f}" for v in instance.bbox) if instance.bbox is not None else "",
-               "landmarks labelled": f"{labelled}/{0 if instance.keypoints is None else len(instance.keypoints)}",
-               "polygons": len(instance.polygons)}
-        row.update({field: code_text(field, value) for field, value in instance.fields.items()})
-        rows.append(row)
-    return pd.DataFrame(rows)
+@st.cache_resource(show_spinner=False)
+def split_tables(root: str, split: str) -> DatasetTables:
+    dataset = open_dataset(root)
+    return dataset_tables(dataset.load_sample(split, sample_id) for sample_id in dataset.sample_ids(split))
 
 
 st.title("DeepFashion2")
@@ -77,14 +88,30 @@ if chosen_categories or chosen_sources or any(chosen_codes.values()):
     ids = sorted(set(items.sample_id[keep]))
     st.caption(t("{count} images match the filters.", count=len(ids)))
 
+view = quality_panel("df2", "deepfashion2", root, [(split, sample_id) for sample_id in ids],
+                     dataset.load_sample, [counterpart_check(scan_split(root, split))])
+if view.keys is not None:
+    ids = [sample_id for _, sample_id in view.keys]
+with st.expander(t("Statistics of this split"), icon=":material/bar_chart:"):
+    if st.toggle(t("Compute statistics (reads every annotation of the split)"), key="df2_stats"):
+        picked = statistics_panel("df2", split_tables(root, split))
+        if picked is not None:
+            ids = [sample_id for sample_id in ids if (split, sample_id) in picked]
+
 sample_id = sample_navigator("df2", ids)
 if sample_id is None:
     st.stop()
 sample = dataset.load_sample(split, sample_id)
+style.highlight_ids = view.highlight(split, sample_id)
 
 image_column, pair_column = st.columns([3, 2])
 with image_column:
-    show_sample_image(sample, style)
+    picture = render_sample(sample, style)
+    st.image(picture, width="stretch")
+    show_problems(sample.problems)
+    if view.report is not None:
+        for flag in view.report.flags_for(split, sample_id):
+            st.warning(escape_markdown(f"{flag.check_id}: {flag.instance_id} {flag.detail}"), icon=":material/flag:")
 with pair_column:
     st.text(f"source: {sample.fields.get('source')} · pair_id: {sample.fields.get('pair_id')}")
     st.subheader(t("Consumer-to-shop pairs"))
@@ -93,12 +120,15 @@ with pair_column:
     elif st.toggle(t("Show the other images of this pair"), value=True, key="df2_pairs"):
         for entry in pair_partners(scan_split(root, split), sample):
             if not entry.sample_id:
-                st.warning(t("Counterpart missing: {note}", note=entry.note))
+                st.warning(t("Counterpart missing: {note}", note=escape_markdown(entry.note)))
                 continue
             partner = dataset.load_sample(split, entry.sample_id)
             st.image(render_sample(partner, style), caption=f"{entry.sample_id}: {entry.note}", width="stretch")
 
 if sample.instances:
-    st.dataframe(item_table(sample), hide_index=True)
+    st.dataframe(instance_table(sample, code_text), hide_index=True)
 else:
     st.info(t("This image has no items."))
+with st.expander(t("Review this sample"), icon=":material/rate_review:", expanded=True):
+    review_form("df2", "deepfashion2", root, sample)
+    export_buttons("df2", picture, sample, view, [(split, sample_id) for sample_id in ids])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -91,6 +92,15 @@ def style_controls(page_key: str, keypoints: bool = True, masks: bool = True) ->
     return style
 
 
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def escape_markdown(text: str) -> str:
+    """Return text with every Markdown control character escaped, for st.error, st.warning and
+    the like, which render Markdown: dataset text then shows literally."""
+    return MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
 def show_problems(problems: Sequence[Problem], title: str | None = None) -> None:
     """Show problems as plain text: errors in red, warnings in yellow, many in an expander."""
     if not problems:
@@ -98,10 +108,10 @@ def show_problems(problems: Sequence[Problem], title: str | None = None) -> None
     errors = [problem for problem in problems if problem.severity == "error"]
     warnings = [problem for problem in problems if problem.severity != "error"]
     for problem in errors[:3]:
-        st.error(str(problem), icon=":material/error:")
+        st.error(escape_markdown(str(problem)), icon=":material/error:")
     rest = errors[3:] + warnings
     if len(rest) == 1 and not errors:
-        st.warning(str(rest[0]), icon=":material/warning:")
+        st.warning(escape_markdown(str(rest[0])), icon=":material/warning:")
     elif rest:
         heading = title or t("{count} more problems found in the files", count=len(rest))
         with st.expander(heading, icon=":material/warning:"):

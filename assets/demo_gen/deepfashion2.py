@@ -35,7 +35,7 @@ IMAGES = [
     ("validation", "000004", "user", 2, [(11, 1)]),
     ("validation", "000005", "user", 2, [(11, 1)]),
     ("validation", "000006", "shop", 3, [(2, 1), (8, 2)]),
-    ("validation", "000007", "user", 3, [(2, 0), (8, 2)]),
+    ("validation", "000007", "user", 3, [(2, 1), (8, 2)]),
     ("validation", "000008", "user", 4, [(2, 1), (9, 0)]),  # style 1 with no counterpart
     ("validation", "000009", "shop", 5, [(1, 0), (9, 0)]),
     ("validation", "000010", "user", 5, [(11, 0)]),
