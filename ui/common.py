@@ -65,7 +65,7 @@ def dataset_root(family_key: str) -> RootChoice:
 
 def style_controls(page_key: str, keypoints: bool = True, masks: bool = True) -> Style:
     """Show the layer toggles and opacities in the sidebar and return the chosen Style."""
-    box = st.sidebar.expander(t("Layers"), expanded=True)
+    box = st.sidebar.expander(t("Layers"), icon=":material/layers:")
     style = Style()
     if masks:
         style.masks = box.toggle(t("Masks"), True, key=f"{page_key}_masks")
