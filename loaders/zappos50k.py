@@ -165,7 +165,7 @@ class Resolution:
     listed: str
     path: Path | None
     # "exact", "spelling" (found under another spelling) or "missing".
-    how: str
+    match: str
 
 
 class PathResolver:
@@ -312,18 +312,18 @@ class ZapposDataset:
         rows = []
         for index, listed in zip(self.catalogue()["index"], self.catalogue()["listed"]):
             found = self.resolve(listed)
-            if found.how == "exact":
+            if found.match == "exact":
                 continue
             on_disk = "" if found.path is None else found.path.relative_to(self.image_dir).as_posix()
-            rows.append({"index": index, "listed path": listed, "found": found.how, "on disk": on_disk})
+            rows.append({"index": index, "listed path": listed, "found": found.match, "on disk": on_disk})
         return pd.DataFrame(rows, columns=["index", "listed path", "found", "on disk"])
 
     def sample(self, row: pd.Series) -> Sample:
         """Return the Sample of one catalogue row, with its image resolved and its meta-data as labels."""
         found = self.resolve(row["listed"])
         sample = Sample(id=row["CID"], image=ImageSource(path=found.path or self.image_dir / row["listed"]))
-        sample.fields = {"index": int(row["index"]), "listed path": row["listed"], "found": found.how}
-        if found.path is not None and found.how == "spelling":
+        sample.fields = {"index": int(row["index"]), "listed path": row["listed"], "found": found.match}
+        if found.path is not None and found.match == "spelling":
             sample.fields["on disk"] = found.path.relative_to(self.image_dir).as_posix()
         if found.path is None:
             sample.problems.append(Problem(str(self.image_dir / row["listed"]), "image not found under any "

@@ -55,26 +55,26 @@ def test_catalogue_tree_and_cid(dataset):
 def test_trailing_dot_brand_resolved(dataset, generated):
     row = row_of(dataset, "Nine West.")
     found = dataset.resolve(row.listed)
-    assert found.how == "spelling"
+    assert found.match == "spelling"
     assert found.path.parent.name == "Nine West"
     assert found.path.is_file()
 
 
 def test_percent_2e_brand_resolved(dataset):
     found = dataset.resolve(row_of(dataset, "Lucky Brand.").listed)
-    assert found.how == "spelling"
+    assert found.match == "spelling"
     assert found.path.parent.name == "Lucky Brand%2E"
 
 
 def test_html_entity_brand_resolved(dataset):
     found = dataset.resolve(row_of(dataset, "Levi's").listed)
-    assert found.how == "spelling"
+    assert found.match == "spelling"
     assert found.path.parent.name == "Levi's&#174;"
 
 
 def test_exact_path_resolved(dataset):
     found = dataset.resolve(dataset.image_number(1).listed)
-    assert found.how == "exact"
+    assert found.match == "exact"
 
 
 def test_missing_image_listed(dataset, generated):
@@ -104,8 +104,8 @@ def test_name_key_spellings():
 
 def test_resolver_rejects_unknown_folder(generated):
     resolver = PathResolver(generated / "ut-zap50k-images")
-    assert resolver.resolve("Shoes/Nowhere/Nike/1.2.jpg").how == "missing"
-    assert resolver.resolve("").how == "missing"
+    assert resolver.resolve("Shoes/Nowhere/Nike/1.2.jpg").match == "missing"
+    assert resolver.resolve("").match == "missing"
 
 
 def test_metadata_multi_value_split(dataset):
