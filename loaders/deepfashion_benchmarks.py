@@ -186,7 +186,13 @@ class CategoryAttribute(Benchmark):
                 self._positives = ([], np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int16))
             else:
                 count = len(self.attribute_names) or 1000
-                self._positives = positive_attributes(path, count, progress=progress)
+                names, indptr, indices, bad_rows = positive_attributes(path, count, progress=progress)
+                for row in bad_rows[:20]:
+                    self.problems.append(Problem(str(path), f"the row does not have {count} labels.",
+                                                 names[row], hint="Its positive labels may be misplaced."))
+                if len(bad_rows) > 20:
+                    self.problems.append(Problem(str(path), f"{len(bad_rows)} rows do not have {count} labels."))
+                self._positives = (names, indptr, indices)
         return self._positives
 
     def all_names(self) -> list[str]:
@@ -260,8 +266,9 @@ class CategoryAttribute(Benchmark):
             entry = self.categories.get(int(category))
             instance.category_name = entry[0] if entry else f"category {int(category)}"
             if entry is None:
-                sample.problems.append(Problem("list_category_img.txt", f"category {int(category)} is not in "
-                                               "list_category_cloth.txt.", sample_id))
+                sample.problems.append(Problem(
+                    "list_category_img.txt", f"category {int(category)} is not among the category ids "
+                    f"1 to {len(self.categories)}.", sample_id, hint="Check list_category_cloth.txt."))
         instance.category_name = instance.category_name or instance.fields.get("clothes_type", "garment")
         positive = self.image_attributes(sample_id, sample)
         instance.attribute_ids = positive

@@ -187,35 +187,78 @@ class LineIndex:
         return line.decode("utf-8", "replace").split()[1:]
 
 
-def positive_attributes(path: Path, attribute_count: int, chunk_rows: int = 20000,
-                        progress: Callable[[int], None] | None = None) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Parse ``list_attr_img.txt`` in chunks and keep only the positive (``1``) labels.
+def positive_attributes(path: Path, attribute_count: int, block_bytes: int = 8 * 1024 * 1024,
+                        progress: Callable[[int], None] | None = None
+                        ) -> tuple[list[str], np.ndarray, np.ndarray, list[int]]:
+    """Parse ``list_attr_img.txt`` with numpy on its raw bytes and keep only the positive (``1``) labels.
 
-    Returns image names, CSR row pointers and 0-based attribute indices: the
-    positives of row r are ``indices[indptr[r]:indptr[r + 1]]``. Each chunk is parsed
-    by pandas' C reader into float32 (NaN marks a short row), so memory stays near
-    ``4 * chunk_rows * attribute_count`` bytes plus the positives. ``progress`` gets
-    the number of rows read so far.
+    Returns image names, CSR row pointers, 0-based attribute indices and the 0-based
+    row numbers whose label count differs from ``attribute_count``. The positives of
+    row r are ``indices[indptr[r]:indptr[r + 1]]``. The file is memory-mapped and
+    handled in blocks of whole lines, so memory stays near ``12 * block_bytes`` plus the result.
+    ``progress`` gets the number of rows read so far.
     """
     _, _, skip = read_head(path)
     names: list[str] = []
     pointer_parts = [np.zeros(1, dtype=np.int64)]
     index_parts: list[np.ndarray] = []
+    bad_rows: list[int] = []
     total = 0
-    reader = pd.read_csv(path, sep=r"\s+", header=None, skiprows=skip, chunksize=chunk_rows, engine="c",
-                         names=list(range(attribute_count + 1)),
-                         dtype={0: str, **{column: "float32" for column in range(1, attribute_count + 1)}})
-    with reader:
-        for chunk in reader:
-            names.extend(chunk[0].tolist())
-            values = chunk.iloc[:, 1:].to_numpy(dtype=np.float32)
-            rows, columns = np.nonzero(values == 1)
-            counts = np.bincount(rows, minlength=len(chunk))
-            pointer_parts.append(np.cumsum(counts) + total)
-            total += int(counts.sum())
-            index_parts.append(columns.astype(np.int16))
+    size = path.stat().st_size
+    if size == 0:
+        return [], pointer_parts[0], np.zeros(0, dtype=np.int16), []
+    with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
+        start = 0
+        for _ in range(skip):
+            start = view.find(b"\n", start) + 1 or size
+        while start < size:
+            end = min(start + block_bytes, size)
+            if end < size:
+                last_newline = view.rfind(b"\n", start, end)
+                end = last_newline + 1 if last_newline >= 0 else (view.find(b"\n", end) + 1 or size)
+            raw = view[start:end]
+            block_names, counts, rows, columns = _positives_in_block(raw)
+            for row in np.flatnonzero(counts != attribute_count + 1).tolist():
+                bad_rows.append(len(names) + row)
+            keep = (columns >= 0) & (columns < attribute_count)
+            per_row = np.bincount(rows[keep], minlength=len(block_names))
+            pointer_parts.append(np.cumsum(per_row) + total)
+            total += int(per_row.sum())
+            index_parts.append(columns[keep].astype(np.int16))
+            names.extend(block_names)
             if progress is not None:
                 progress(len(names))
+            start = end
     indptr = np.concatenate(pointer_parts)
     indices = np.concatenate(index_parts) if index_parts else np.zeros(0, dtype=np.int16)
-    return names, indptr, indices
+    return names, indptr, indices, bad_rows
+
+
+def _positives_in_block(raw: bytes) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """Find, in whole lines of text, each line's first token, its token count, and where ``1`` tokens are.
+
+    Returns (names, tokens per line, line of each positive, 0-based label column of each positive),
+    skipping blank lines.
+    """
+    data = np.frombuffer(raw, dtype=np.uint8)
+    space = (data == 32) | (data == 9) | (data == 10) | (data == 13)
+    previous_space = np.concatenate(([True], space[:-1]))
+    next_space = np.concatenate((space[1:], [True]))
+    token_start = ~space & previous_space
+    tokens_so_far = np.cumsum(token_start, dtype=np.int32)
+    line_starts = np.concatenate(([0], np.flatnonzero(data == 10) + 1))
+    line_starts = line_starts[line_starts < len(data)]
+    # Tokens before each line start, so a token's number within its line is a difference.
+    before_line = np.where(line_starts > 0, tokens_so_far[np.maximum(line_starts - 1, 0)], 0)
+    line_ends = np.append(line_starts[1:], len(data))
+    counts = tokens_so_far[line_ends - 1] - before_line
+    filled = counts > 0
+    positions = np.flatnonzero((data == 49) & token_start & next_space)
+    lines = np.searchsorted(line_starts, positions, side="right") - 1
+    # Token 1 of a line is the image name, so label column = token number - 2.
+    columns = tokens_so_far[positions] - before_line[lines] - 2
+    renumber = np.cumsum(filled) - 1
+    rows = renumber[lines]
+    names = [raw[start:end].split(None, 1)[0].decode("utf-8", "replace")
+             for start, end in zip(line_starts[filled].tolist(), line_ends[filled].tolist())]
+    return names, counts[filled], rows, columns

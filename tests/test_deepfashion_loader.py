@@ -206,3 +206,29 @@ def test_demo_generation_is_deterministic(tmp_path):
     assert written == committed
     for relative in written:
         assert (tmp_path / relative).read_bytes() == (DEMO / relative).read_bytes(), relative
+
+
+def test_attribute_rows_with_problems(tmp_path):
+    anno = tmp_path / "Anno"
+    anno.mkdir()
+    pad = " " * 40
+    (anno / "list_category_img.txt").write_text(
+        f"3\nimage_name  category_label\nimg/a.jpg{pad}3\nimg/b.jpg{pad}99\nimg/c.jpg{pad}18\n")
+    (anno / "list_attr_cloth.txt").write_text(
+        "3\nattribute_name  attribute_type\nabstract chevron print  1\nlace  2\nboxy fit  3\n")
+    (anno / "list_attr_img.txt").write_text(
+        f"2\nimage_name  attribute_labels\nimg/a.jpg{pad}1 -1  1\nimg/b.jpg{pad}-1  1\n")
+    dataset = only_benchmark(tmp_path, "category_attribute")
+    sample = dataset.load_sample("img/a.jpg")
+    assert sample.problems == []
+    assert sample.labels == {"texture": ["abstract chevron print"], "shape": ["boxy fit"]}
+    assert sample.instances[0].category_name == "Blouse"
+    sample = dataset.load_sample("img/b.jpg")
+    messages = [problem.message for problem in sample.problems]
+    assert "category 99 is not among the category ids 1 to 50." in messages
+    assert "2 labels, but list_attr_cloth.txt names 3 attributes." in messages
+    sample = dataset.load_sample("img/c.jpg")
+    assert [problem.message for problem in sample.problems] == ["the image has no row in this file."]
+    assert dataset.sample_ids("all", {"attribute": [0]}) == ["img/a.jpg"]
+    assert any(problem.record == "img/b.jpg" and "does not have 3 labels" in problem.message
+               for problem in dataset.problems)
