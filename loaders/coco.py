@@ -13,8 +13,9 @@ An instances file is one JSON object::
 run lengths, usually with ``iscrowd`` 1). A results file is a JSON list of such
 annotations with a ``score`` each.
 
-The file is parsed once, on first use, and indexed by image id. Annotations become
-Instances only for the image being shown. Their geometry is validated before
+The file is read once, on first use, and indexed by image id. The annotations array
+is indexed by byte spans (``loaders.coco_index``), so an annotation is parsed and
+becomes an Instance only when its image is shown. Their geometry is validated before
 pycocotools receives it, so a bad record becomes a Problem naming the image and
 annotation ids instead of a crash.
 
@@ -26,6 +27,7 @@ Usage::
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import math
@@ -39,6 +41,7 @@ import orjson
 import pandas as pd
 from pycocotools import mask as mask_utils
 
+from loaders.coco_index import MISSING, AnnotationIndex, build_index
 from loaders.model import ImageSource, Instance, KeypointSchema, Problem, Sample, Visibility, box_from_points
 
 log = logging.getLogger(__name__)
@@ -456,10 +459,14 @@ class CocoInstances:
     older releases number their categories and attributes differently.
     """
 
+    TABLE_COLUMNS = ["image_id", "annotation_id", "category_id", "attribute_ids", "iscrowd"]
+
     def __init__(self, path: Path, image_dir: Path | None = None, categories: dict[int, Label] | None = None,
                  attributes: dict[int, Label] | None = None, options: CocoOptions | None = None,
-                 image_name: Callable[[dict], str] | None = None):
+                 image_name: Callable[[dict], str] | None = None, byte_index: bool = True):
         self.path = Path(path)
+        # False parses the whole file at once instead of indexing the annotations' byte spans.
+        self.byte_index = byte_index
         self.image_dir = Path(image_dir) if image_dir is not None else self.path.parent
         self.options = options or CocoOptions()
         self._fallback_categories = categories or {}
@@ -474,9 +481,13 @@ class CocoInstances:
         self.label_source = {"categories": "none", "attributes": "none"}
         # "present", "empty" ([] in the file) or "absent" (no key), and "unreadable" when parsing failed.
         self.annotations_state = "absent"
-        self._annotations: list = []
-        self._by_image: dict[int, list[int]] = {}
-        self._table: pd.DataFrame | None = None
+        # Either parsed records (small or irregular files) or byte spans into _data, parsed when shown.
+        self._records: list = []
+        self._data = b""
+        self._index: AnnotationIndex | None = None
+        self._count = 0
+        self._by_image: dict[int, np.ndarray] = {}
+        self._table = pd.DataFrame(columns=self.TABLE_COLUMNS)
 
     # Parsing and indexing happen once, on the first call that needs them.
     def load(self) -> CocoInstances:
@@ -485,7 +496,7 @@ class CocoInstances:
         self._loaded = True
         name = str(self.path)
         try:
-            data, problems = parse_json(self.path.read_bytes(), name)
+            data = self._read_top_level()
         except FileNotFoundError:
             self._fail(Problem(name, "annotation file not found.", severity="error"))
             return self
@@ -493,22 +504,41 @@ class CocoInstances:
             self._fail(Problem(name, f"file could not be parsed as JSON: {error}.",
                                hint="Download or extract the file again.", severity="error"))
             return self
-        self.problems.extend(problems)
         if not isinstance(data, dict):
             self._fail(Problem(name, f"top level is a JSON {type(data).__name__}, not an object with 'images'.",
                                hint="A list of annotations is a results file: open it as predictions.",
                                severity="error"))
             return self
+
         self._index_images(data.get("images"))
         self.categories, self.label_source["categories"] = self._labels(data, "categories",
                                                                         self._fallback_categories)
         self.attributes, self.label_source["attributes"] = self._labels(data, "attributes",
                                                                         self._fallback_attributes)
         self._index_annotations(data)
-        log.info("%s: %d images, %d annotations, %d categories (%s), %d attributes (%s)", name, len(self.images),
-                 len(self._annotations), len(self.categories), self.label_source["categories"],
-                 len(self.attributes), self.label_source["attributes"])
+        log.info("%s: %d images, %d annotations (%s), %d categories (%s), %d attributes (%s)", name,
+                 len(self.images), self._count, "byte index" if self._index is not None else "parsed",
+                 len(self.categories), self.label_source["categories"], len(self.attributes),
+                 self.label_source["attributes"])
         return self
+
+    def _read_top_level(self) -> object:
+        """Parse the file without its annotations array when the byte index finds it, else the whole file."""
+        raw = self.path.read_bytes()
+        index = build_index(raw) if self.byte_index else None
+        if index is not None:
+            rest = raw[:index.array_start] + b"[]" + raw[index.array_end:]
+            try:
+                data, problems = parse_json(rest, str(self.path))
+            except orjson.JSONDecodeError:
+                log.warning("%s: the annotations array was not cut out cleanly; parsing the whole file", self.path)
+            else:
+                self._index, self._data = index, raw
+                self.problems.extend(problems)
+                return data
+        data, problems = parse_json(raw, str(self.path))
+        self.problems.extend(problems)
+        return data
 
     def _fail(self, problem: Problem) -> None:
         self.annotations_state = "unreadable"
@@ -543,51 +573,83 @@ class CocoInstances:
             self.problems.append(Problem(name, f"the file has no 'annotations' key; its {len(self.images)} "
                                          "images are shown without annotations.", severity="info"))
             return
-        annotations = data["annotations"]
-        if not isinstance(annotations, list):
+        if not isinstance(data["annotations"], list):
             self.annotations_state = "unreadable"
             self.problems.append(Problem(name, "'annotations' is not a list.", severity="error"))
             return
-        if not annotations:
+        if self._index is None:
+            self._records = data["annotations"]
+        self._count = len(self._index) if self._index is not None else len(self._records)
+        if not self._count:
             self.annotations_state = "empty"
             self.problems.append(Problem(name, f"'annotations' is empty; its {len(self.images)} images are "
                                          "shown without annotations.", severity="info"))
             return
 
         self.annotations_state = "present"
-        self._annotations = annotations
-        seen_ids: set = set()
-        duplicates = orphans = 0
-        for position, record in enumerate(annotations):
-            image_id = record.get("image_id") if isinstance(record, dict) else None
-            if image_id not in self.images:
-                orphans += 1
-                continue
-            self._by_image.setdefault(image_id, []).append(position)
-            annotation_id = record.get("id")
-            if annotation_id in seen_ids:
-                duplicates += 1
-            seen_ids.add(annotation_id)
-
+        table = self._scalar_table()
+        known = table.image_id.isin(list(self.images))
+        orphans = int((~known).sum())
         if orphans:
             self.problems.append(Problem(name, f"{orphans} annotations name an image_id that is not in 'images'; "
                                          "they are not shown."))
+        ids = table.annotation_id[table.annotation_id != MISSING]
+        duplicates = int(ids.duplicated().sum())
         if duplicates:
             self.problems.append(Problem(name, f"{duplicates} annotations reuse an id of an earlier annotation.",
                                          hint="Older copies of some datasets had duplicate ids; use the "
                                               "re-issued file if there is one."))
+        self._table = table[known]
+        self._by_image = {int(image_id): positions for image_id, positions in
+                          self._table.groupby("image_id", sort=False).indices.items()}
+        # Positions in the groups are rows of the filtered table; map them back to file positions.
+        file_positions = self._table.index.to_numpy()
+        self._by_image = {image_id: file_positions[rows] for image_id, rows in self._by_image.items()}
+
+    def _scalar_table(self) -> pd.DataFrame:
+        """Return the filter keys of every annotation, indexed by its position in the file."""
+        if self._index is not None:
+            values = self._index.values
+            return pd.DataFrame({"image_id": values["image_id"], "annotation_id": values["id"],
+                                 "category_id": values["category_id"], "attribute_ids": self._index.attribute_ids,
+                                 "iscrowd": np.where(values["iscrowd"] == MISSING, 0, values["iscrowd"])})
+        rows = []
+        for record in self._records:
+            record = record if isinstance(record, dict) else {}
+            raw = record.get("attribute_ids")
+            rows.append(tuple(record.get(key) if _is_int(record.get(key)) else MISSING
+                              for key in ("image_id", "id", "category_id"))
+                        + (tuple(raw) if isinstance(raw, list) else (),
+                           record.get("iscrowd") if _is_int(record.get("iscrowd")) else 0))
+        return pd.DataFrame(rows, columns=self.TABLE_COLUMNS)
 
     def image_ids(self) -> list[int]:
         """Return the image ids in file order."""
         return list(self.load().images)
 
     def annotation_count(self) -> int:
-        return len(self.load()._annotations)
+        return self.load()._count
 
     def annotation_records(self, image_id: int) -> list[dict]:
-        """Return the raw annotation records of one image, in file order."""
+        """Return the annotation records of one image in file order, parsing them from the file if needed."""
+        return [record for record, _ in self._records_of(image_id) if isinstance(record, dict)]
+
+    def _records_of(self, image_id: int) -> list[tuple[object, list[Problem]]]:
         self.load()
-        return [self._annotations[position] for position in self._by_image.get(image_id, [])]
+        return [self._record(int(position), image_id) for position in self._by_image.get(image_id, ())]
+
+    def _record(self, position: int, image_id: int) -> tuple[object, list[Problem]]:
+        """Return one annotation record and the problems met parsing it (None when it cannot be parsed)."""
+        if self._index is None:
+            return self._records[position], []
+        span = self._data[self._index.starts[position]:self._index.ends[position]]
+        annotation_id = self._index.values["id"][position]
+        where = f"image {image_id}, annotation {annotation_id if annotation_id != MISSING else '?'}"
+        try:
+            record, problems = parse_json(span, str(self.path))
+        except (orjson.JSONDecodeError, UnicodeDecodeError) as error:
+            return None, [Problem(str(self.path), f"annotation is not valid JSON: {error}.", where, severity="error")]
+        return record, [dataclasses.replace(problem, record=where) for problem in problems]
 
     def image_path(self, record: dict) -> Path:
         """Return where the image file of an image record is expected."""
@@ -605,13 +667,15 @@ class CocoInstances:
             return sample
         width = record.get("width") if _is_int(record.get("width")) else None
         height = record.get("height") if _is_int(record.get("height")) else None
-        sample = Sample(id=str(image_id), image=ImageSource(path=self.image_path(record),
-                                                            url=str(record.get("coco_url") or record.get(
-                                                                "original_url") or "")),
+        url = str(record.get("coco_url") or record.get("original_url") or "")
+        sample = Sample(id=str(image_id), image=ImageSource(path=self.image_path(record), url=url),
                         width=width, height=height)
         sample.fields = {key: value for key, value in record.items() if key not in ("id", "width", "height")
                          and isinstance(value, int | float | str) and value != ""}
-        for annotation in self.annotation_records(image_id):
+        for annotation, problems in self._records_of(image_id):
+            sample.problems.extend(problems)
+            if annotation is None:
+                continue
             if not isinstance(annotation, dict):
                 sample.problems.append(Problem(str(self.path), "annotation is not a JSON object.",
                                                f"image {image_id}"))
@@ -623,22 +687,12 @@ class CocoInstances:
         return sample
 
     def table(self) -> pd.DataFrame:
-        """Return one row per annotation (image_id, annotation_id, category_id, attribute_ids, iscrowd), for filters.
+        """Return one row per annotation of a listed image, for filters.
 
-        Built from the raw records without validating geometry, once per file.
+        Columns: image_id, annotation_id, category_id, attribute_ids (tuple), iscrowd.
+        Integer keys missing from an annotation are MISSING. Geometry is not validated.
         """
-        if self._table is None:
-            self.load()
-            rows = []
-            for image_id, positions in self._by_image.items():
-                for position in positions:
-                    record = self._annotations[position]
-                    raw = record.get("attribute_ids")
-                    rows.append((image_id, record.get("id"), record.get("category_id"),
-                                 tuple(raw) if isinstance(raw, list) else (), record.get("iscrowd", 0)))
-            self._table = pd.DataFrame(rows, columns=["image_id", "annotation_id", "category_id",
-                                                      "attribute_ids", "iscrowd"])
-        return self._table
+        return self.load()._table
 
 
 def matching_images(table: pd.DataFrame, category_ids: Sequence[int] = (), attribute_ids: Sequence[int] = (),

@@ -67,7 +67,7 @@ def test_nan_coordinates_reported(tmp_path):
                                 "annotations": [bad, GOOD], "categories": [{"id": 1, "name": "top"}]}))
     coco = CocoInstances(path)
     sample = coco.load_sample(7)
-    assert "NaN or Infinity" in coco.problems[0].message
+    assert any("NaN or Infinity" in p.message for p in coco.problems + sample.problems)
     assert any("image 7, annotation 70" in str(p) and "NaN or infinite" in p.message for p in sample.problems)
     assert len(sample.instances[1].polygons) == 1
 
@@ -244,3 +244,46 @@ def test_attribute_filter_is_per_instance(realdata):
     sleeve = next(i for i in coco.load_sample(9813).instances if i.id == "20")
     assert instance_matches(sleeve, [], [156, 198], True)
     assert not instance_matches(sleeve, [10], [156], False)
+
+
+REAL_COCO_FILES = ["modanet/annotations/modanet2018_instances_train.json",
+                   "modanet/annotations/modanet2018_instances_val.json",
+                   "fashionpedia/data/sample.json",
+                   "deepfashion2/coco/deepfashion2_val_coco_sample.json"]
+
+
+@pytest.mark.parametrize("relative", REAL_COCO_FILES)
+def test_byte_index_matches_full_parse(realdata, relative):
+    indexed = CocoInstances(realdata / relative)
+    parsed = CocoInstances(realdata / relative, byte_index=False)
+    assert indexed.load()._index is not None
+    assert parsed.load()._index is None
+    assert indexed.annotations_state == parsed.annotations_state
+    assert indexed.table().reset_index(drop=True).equals(parsed.table().reset_index(drop=True))
+    for image_id in parsed.image_ids():
+        assert indexed.annotation_records(image_id) == parsed.annotation_records(image_id)
+
+
+def test_byte_index_on_indented_file(tmp_path):
+    annotations = [{**GOOD, "id": 1, "attribute_ids": [3, 4]},
+                   {**GOOD, "id": 2, "segmentation": {"size": [30, 40], "counts": "0`0[d0"}},
+                   {**GOOD, "id": 3, "image_id": 99}]
+    path = tmp_path / "indented.json"
+    path.write_text(json.dumps({"annotations": annotations, "info": {"note": '"annotations": [ {'},
+                                "images": [{"id": 7, "width": 40, "height": 30, "file_name": "7.jpg"}],
+                                "categories": [{"id": 1, "name": "top"}]}, indent=3))
+    coco = CocoInstances(path)
+    assert coco.load()._index is not None
+    table = coco.table()
+    assert table.annotation_id.tolist() == [1, 2]
+    assert table.attribute_ids.tolist() == [(3, 4), ()]
+    assert "1 annotations name an image_id that is not in 'images'" in coco.problems[0].message
+    assert [record["id"] for record in coco.annotation_records(7)] == [1, 2]
+
+
+def test_annotations_key_twice_falls_back(tmp_path):
+    nested = {**GOOD, "extra": {"annotations": []}}
+    path = write_coco(tmp_path, [nested])
+    coco = CocoInstances(path)
+    assert coco.load()._index is None
+    assert coco.annotation_records(7)[0]["extra"] == {"annotations": []}

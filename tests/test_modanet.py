@@ -138,7 +138,7 @@ def test_page_real_empty_val(run_page, realdata):
     assert any("This file has no annotations" in i.value for i in app.info)
     # The val photos are not in the sample files: the page shows a placeholder tile.
     assert len(app.get("image")) == 1
-    assert any("image file not found." in w.value for w in app.error)
+    assert any("image file not found" in w.value for w in app.error)
 
 
 def test_page_category_filter(run_page, realdata):
