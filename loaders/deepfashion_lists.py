@@ -65,13 +65,21 @@ def read_list(path: Path, max_columns: int, numeric_from: int | None = 1) -> Lis
     A row count that differs from the count line gives a warning: the rows are trusted.
     """
     count, columns, skip = read_head(path)
-    frame = pd.read_csv(path, sep=r"\s+", header=None, names=list(range(max_columns)), skiprows=skip,
-                        dtype=str, engine="c", keep_default_na=False, na_values=[""],
-                        on_bad_lines="warn", skip_blank_lines=True)
-    listing = ListFile(path, frame, count, columns, skip + 1)
+    options = dict(sep=r"\s+", header=None, names=list(range(max_columns)), skiprows=skip, engine="c",
+                   keep_default_na=False, na_values=[""], on_bad_lines="warn", skip_blank_lines=True)
+    frame = None
     if numeric_from is not None:
-        for column in range(numeric_from, max_columns):
-            frame[column] = pd.to_numeric(frame[column], errors="coerce")
+        numeric = {column: "float64" for column in range(numeric_from, max_columns)}
+        try:
+            frame = pd.read_csv(path, dtype={column: str for column in range(numeric_from)} | numeric, **options)
+        except ValueError:
+            log.warning("%s has text in a number column; reading it again as text", path)
+    if frame is None:
+        frame = pd.read_csv(path, dtype=str, **options)
+        if numeric_from is not None:
+            for column in range(numeric_from, max_columns):
+                frame[column] = pd.to_numeric(frame[column], errors="coerce")
+    listing = ListFile(path, frame, count, columns, skip + 1)
     if count is not None and count != len(frame):
         listing.problems.append(Problem(
             str(path), f"the count line says {count} rows, but the file has {len(frame)}.",

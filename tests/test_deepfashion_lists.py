@@ -199,3 +199,12 @@ def test_line_index_reads_one_row(tmp_path):
     assert index.tokens("img/e.jpg") == ["-1", "-1", "-1", "1"]
     assert index.tokens("img/z.jpg") is None
     assert len(index.row_of) == 5
+
+
+def test_read_list_text_in_number_column(tmp_path):
+    path = write(tmp_path / "list_bbox.txt",
+                 f"2\nimage_name  x_1  y_1  x_2  y_2\nimg/a.jpg{PAD}001 002 030 040\nimg/b.jpg  005 six 070 080\n")
+    listing = read_list(path, 5)
+    assert listing.frame.iloc[0, 1:].tolist() == [1, 2, 30, 40]
+    assert listing.frame.iloc[1, 1] == 5
+    assert math.isnan(listing.frame.iloc[1, 2])
