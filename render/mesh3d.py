@@ -249,14 +249,14 @@ def polyline_traces(lines: list[tuple[str, np.ndarray]], width: float = 7.0) -> 
 
 
 def scene_figure(traces: list, height: int = 620, title: str = "") -> go.Figure:
-    """Return a figure with equal axis scales, seen from the front (y up, looking along -z)."""
+    """Return a figure with equal axis scales, seen from the front left and a little above (y up)."""
     figure = go.Figure(traces)
     figure.update_layout(
         height=height, margin={"l": 0, "r": 0, "t": 30 if title else 0, "b": 0},
         title={"text": title, "x": 0.02, "font": {"size": 14}} if title else None,
         legend={"itemsizing": "constant", "x": 0.0, "y": 1.0, "bgcolor": "rgba(255,255,255,0.6)"},
         scene={"aspectmode": "data", "dragmode": "orbit",
-               "camera": {"up": {"x": 0, "y": 1, "z": 0}, "eye": {"x": 0.0, "y": 0.3, "z": 2.0}},
+               "camera": {"up": {"x": 0, "y": 1, "z": 0}, "eye": {"x": -0.8, "y": 0.45, "z": 2.2}},
                "xaxis": {"visible": False}, "yaxis": {"visible": False}, "zaxis": {"visible": False}},
         uirevision="keep-camera")
     return figure

@@ -133,7 +133,7 @@ def pants(pose: int) -> GarmentMesh:
     """Long trousers: waist band and two legs; legs together (pose 1) or in a stride (pose 2)."""
     garment = GarmentMesh()
     hips = _path([(0, 0.0, 0), (0, -0.18, 0)], 10)
-    garment.add(Part(hips[::-1], _radii((0.17, 0.12), (0.19, 0.12), 10), (0.02, 0.70, 0.98, 0.98)), start_code=1)
+    garment.add(Part(hips, _radii((0.17, 0.12), (0.19, 0.12), 10), (0.02, 0.70, 0.98, 0.98)), start_code=1)
     stride = 0.0 if pose == 1 else 0.18
     for side, code, island in ((1, 2, (0.02, 0.02, 0.48, 0.66)), (-1, 3, (0.52, 0.02, 0.98, 0.66))):
         knee = (side * 0.11, -0.55, side * stride * 0.6)
