@@ -47,8 +47,10 @@ Progress = Callable[[int], None]
 
 
 def _ordered_splits(statuses) -> list[str]:
-    found = sorted(set(statuses), key=lambda name: (SPLIT_ORDER.index(name) if name in SPLIT_ORDER else 50, name))
-    return found + [ALL] if found else [ALL]
+    def order(name: str) -> tuple[int, str]:
+        return (SPLIT_ORDER.index(name) if name in SPLIT_ORDER else len(SPLIT_ORDER), name)
+
+    return sorted(set(statuses) - {ALL}, key=order) + [ALL]
 
 
 def _unique(values) -> list[str]:
@@ -530,7 +532,14 @@ class InShop(_Retrieval):
 
     @functools.cached_property
     def partition(self) -> pd.DataFrame:
-        return read_partition(self.file("list_eval_partition.txt"), 2)
+        frame = read_partition(self.file("list_eval_partition.txt"), 2)
+        if len(frame) or self.boxes is None:
+            return frame
+        # Without the partition, an image's item is its folder: img/WOMEN/Dresses/id_00000002/02_1_front.jpg.
+        names = list(self.boxes.row_of)
+        self.problems.append(Problem("list_eval_partition.txt", "file not found, so items are taken from the "
+                                     "image folder names and there are no query and gallery splits."))
+        return pd.DataFrame({0: names, 1: [Path(name).parent.name for name in names], 2: [ALL] * len(names)})
 
     @property
     def has_high_resolution(self) -> bool:
@@ -618,7 +627,23 @@ class ConsumerToShop(_Retrieval):
     @functools.cached_property
     def partition(self) -> pd.DataFrame:
         # Columns: consumer image, shop image, item_id, evaluation_status.
-        return read_partition(self.file("list_eval_partition.txt"), 3)
+        frame = read_partition(self.file("list_eval_partition.txt"), 3)
+        if len(frame) or self.boxes is None:
+            return frame
+        self.problems.append(Problem("list_eval_partition.txt", "file not found, so consumer images are paired "
+                                     "with the shop images of the same folder (the item id)."))
+        # source_type is the column after clothes_type: 1 shop, 2 consumer.
+        sources = {name: self.boxes.numbers[row, 1] for name, row in self.boxes.row_of.items()}
+        shops_by_item: dict[str, list[str]] = {}
+        for name, source in sources.items():
+            if source == 1:
+                shops_by_item.setdefault(Path(name).parent.name, []).append(name)
+        rows = []
+        for name, source in sources.items():
+            item = Path(name).parent.name
+            if source == 2:
+                rows += [(name, shop, item, ALL) for shop in shops_by_item.get(item, [])] or [(name, "", item, ALL)]
+        return pd.DataFrame(rows, columns=[0, 1, 2, 3])
 
     def splits(self) -> list[str]:
         return _ordered_splits(self.partition[3]) if len(self.partition) else [ALL]
@@ -634,7 +659,7 @@ class ConsumerToShop(_Retrieval):
         sample = self._image_sample(sample_id, split, "source_type")
         if len(rows):
             self._item_labels(str(rows[2].iloc[0]), sample)
-        sample.related = [Related("shop image", shop, split) for shop in _unique(rows[1].tolist())]
+        sample.related = [Related("shop image", shop, split) for shop in _unique(rows[1].tolist()) if shop]
         return sample
 
     def related(self, sample: Sample) -> list[Sample]:

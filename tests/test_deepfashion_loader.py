@@ -232,3 +232,34 @@ def test_attribute_rows_with_problems(tmp_path):
     assert dataset.sample_ids("all", {"attribute": [0]}) == ["img/a.jpg"]
     assert any(problem.record == "img/b.jpg" and "does not have 3 labels" in problem.message
                for problem in dataset.problems)
+
+
+def copy_benchmark(tmp_path, name):
+    import shutil
+
+    target = tmp_path / name
+    shutil.copytree(DEMO / name, target)
+    return target
+
+
+def test_inshop_without_partition(tmp_path):
+    root = copy_benchmark(tmp_path, "In-shop Clothes Retrieval Benchmark")
+    (root / "Eval" / "list_eval_partition.txt").unlink()
+    dataset = only_benchmark(root, "inshop")
+    assert dataset.splits() == ["all"]
+    assert dataset.sample_ids("all") == ["id_00000002", "id_00000008", "id_00000015"]
+    sample = dataset.load_sample("id_00000008")
+    assert len(dataset.related(sample)) == 3
+    assert "file not found" in dataset.problems[0].message
+
+
+def test_consumer_to_shop_without_partition(tmp_path):
+    root = copy_benchmark(tmp_path, "Consumer-to-shop Clothes Retrieval Benchmark")
+    (root / "Eval" / "list_eval_partition.txt").unlink()
+    dataset = only_benchmark(root, "consumer2shop")
+    ids = dataset.sample_ids("all")
+    assert len(ids) == 5
+    assert all("/comsumer_" in name for name in ids)
+    sample = dataset.load_sample("img/CLOTHING/Skirt/id_00000004/comsumer_01.jpg")
+    assert [shop.id for shop in dataset.related(sample)] == ["img/CLOTHING/Skirt/id_00000004/shop_01.jpg",
+                                                             "img/CLOTHING/Skirt/id_00000004/shop_02.jpg"]
