@@ -11,8 +11,16 @@ import streamlit as st
 from loaders.images import placeholder
 from loaders.imaterialist import Release, find_releases, instance_table, label_table, open_release
 from render.style import Style
-from ui.browse import sample_navigator, show_sample_image
-from ui.common import dataset_root, init_state, query_default, show_problems, style_controls, sync_query
+from ui.browse import render_sample, sample_navigator, show_sample_image
+from ui.common import (
+    dataset_root,
+    escape_markdown,
+    init_state,
+    query_default,
+    show_problems,
+    style_controls,
+    sync_query,
+)
 from ui.i18n import N_, t
 
 
@@ -41,14 +49,15 @@ def choose_split(splits: list[str], key: str) -> str:
 def show_labels(reader, key: str) -> None:
     splits = reader.splits()
     if not splits:
-        st.error(t("No split file (train.json, validation.json, test.json) in {folder}.", folder=reader.folder))
+        st.error(t("No split file (train.json, validation.json, test.json) in {folder}.",
+                   folder=escape_markdown(str(reader.folder))))
         return
     split = choose_split(splits, f"{key}_split")
     with st.spinner(t("Reading {split}...", split=split)):
         index = reader.index(split)
     show_problems(reader.problems + index.problems)
     if not index.annotated:
-        st.info(t("{split} has no annotations: images and URLs only.", split=split))
+        st.info(t("{split} has no annotations: images and URLs only.", split=escape_markdown(split)))
 
     counts = reader.label_counts(split)
     with st.sidebar.expander(t("Filter by labels"), expanded=True):
@@ -69,11 +78,11 @@ def show_labels(reader, key: str) -> None:
             image_column, info_column = st.columns([3, 2])
             with image_column:
                 if sample.image.path is None:
-                    st.image(missing_tile(sample), width="stretch")
+                    st.image(missing_tile(sample), width="content")
                     st.caption(t("This image is not in the dataset folder; it was published at the URL below."))
-                    show_problems(sample.problems)
                 else:
-                    show_sample_image(sample, Style(legend=False))
+                    st.image(render_sample(sample, Style(legend=False)), width="content")
+                show_problems(sample.problems)
             with info_column:
                 st.dataframe(label_table(sample), hide_index=True)
                 st.text(sample.image.url)
@@ -81,7 +90,7 @@ def show_labels(reader, key: str) -> None:
         counted = reader.label_counts(split, positions if chosen else None)
         counted = counted[counted.images > 0].sort_values("images", ascending=False)
         if counted.empty:
-            st.info(t("No labels to count in {split}.", split=split))
+            st.info(t("No labels to count in {split}.", split=escape_markdown(split)))
         else:
             figure = px.bar(counted, x="label", y="images", color="task", hover_data=["label_id"],
                             category_orders={"label": counted.label.tolist()},
@@ -92,9 +101,10 @@ def show_labels(reader, key: str) -> None:
 def show_masks(reader, key: str) -> None:
     show_problems(reader.problems)
     splits = reader.splits()
+    ids = []
     if not splits:
         st.info(t("No train.csv and no image folder in {folder}: only the names of its categories and "
-                  "attributes are shown.", folder=reader.folder))
+                  "attributes are shown.", folder=escape_markdown(str(reader.folder))))
     else:
         split = choose_split(splits, f"{key}_split")
         style = style_controls(key, keypoints=False)
@@ -119,12 +129,17 @@ def show_masks(reader, key: str) -> None:
             with image_column:
                 show_sample_image(sample, style)
             with info_column:
+                st.text(str(sample.image.path))
                 if sample.instances:
-                    st.dataframe(instance_table(sample), hide_index=True)
-                else:
-                    st.info(t("No masks for this image in train.csv."))
+                    st.text(t("{count} masks, {width} x {height} pixels in train.csv", count=len(sample.instances),
+                              width=sample.width or "?", height=sample.height or "?"))
+            if sample.instances:
+                st.dataframe(instance_table(sample), hide_index=True)
+            else:
+                st.info(t("No masks for this image in train.csv."))
 
-    with st.expander(t("Categories and attributes of this release ({source})", source=reader.labels.source)):
+    source = escape_markdown(reader.labels.source)
+    with st.expander(t("Categories and attributes of this release ({source})", source=source), expanded=not ids):
         left, right = st.columns(2)
         left.dataframe(reader.labels.frame("categories"), hide_index=True)
         right.dataframe(reader.labels.frame("attributes"), hide_index=True)
@@ -133,12 +148,13 @@ def show_masks(reader, key: str) -> None:
 st.title("iMaterialist")
 choice = dataset_root("imaterialist")
 if choice.path is None:
-    st.error(t("No iMaterialist folder found. Set {variable}.", variable=choice.family.env_var))
+    st.error(t("No iMaterialist folder found. Set {variable}.", variable=escape_markdown(choice.family.env_var)))
     st.stop()
 releases = {release.name: release for release in find_releases(choice.path)}
 if not releases:
     st.error(t("{root} has no iMaterialist files: expected train.json and a label map (2018), or train.csv and "
-               "label_descriptions.json (2019, 2020), in the folder or in one subfolder per year.", root=choice.path))
+               "label_descriptions.json (2019, 2020), in the folder or in one subfolder per year.",
+               root=escape_markdown(str(choice.path))))
     st.stop()
 
 names = list(releases)
@@ -152,5 +168,9 @@ page_key = "imat_" + re.sub(r"\W", "_", name)
 if release.kind == "labels":
     show_labels(reader, page_key)
 else:
-    st.caption(t("Release year: {year}", year=reader.year or t("unknown")))
+    year = escape_markdown(reader.year) or t("unknown")
+    if reader.csv_columns:
+        st.caption(t("Release year: {year}", year=year))
+    else:
+        st.caption(t("Release year: {year} (guessed from the folder name)", year=year))
     show_masks(reader, page_key)
