@@ -90,8 +90,16 @@ class Benchmark:
                 return self.location.base / name
         return self._image_base / name
 
+    # Column of evaluation_status in list_eval_partition.txt (read into ``partition``).
+    status_column = 1
+
+    @functools.cached_property
+    def partition(self) -> pd.DataFrame:
+        return read_partition(self.file("list_eval_partition.txt"), self.status_column)
+
     def splits(self) -> list[str]:
-        raise NotImplementedError
+        """Return the evaluation statuses present, in the benchmark's order, and ``all``."""
+        return _ordered_splits(self.partition[self.status_column]) if len(self.partition) else [ALL]
 
     def sample_ids(self, split: str, chosen: dict[str, list] | None = None,
                    progress: Progress | None = None) -> list[str]:
@@ -136,10 +144,6 @@ class CategoryAttribute(Benchmark):
     def __init__(self, location: BenchmarkLocation):
         super().__init__(location)
         self._positives: tuple[list[str], np.ndarray, np.ndarray] | None = None
-
-    @functools.cached_property
-    def partition(self) -> pd.DataFrame:
-        return read_partition(self.file("list_eval_partition.txt"), 1)
 
     @functools.cached_property
     def category_of(self) -> pd.Series:
@@ -206,9 +210,6 @@ class CategoryAttribute(Benchmark):
             if table is not None:
                 return list(table.row_of)
         return []
-
-    def splits(self) -> list[str]:
-        return _ordered_splits(self.partition[1]) if len(self.partition) else [ALL]
 
     def split_of(self, name: str) -> str:
         if not len(self.partition):
@@ -405,10 +406,6 @@ class LandmarkDetection(Benchmark):
     filter_names = ("clothes type", "variation type")
 
     @functools.cached_property
-    def partition(self) -> pd.DataFrame:
-        return read_partition(self.file("list_eval_partition.txt"), 1)
-
-    @functools.cached_property
     def boxes(self) -> BoxTable | None:
         path = self.file("list_bbox.txt")
         return self._keep(BoxTable(path, 1)) if path else None
@@ -422,9 +419,6 @@ class LandmarkDetection(Benchmark):
     def joints(self) -> LandmarkTable | None:
         path = self.file("list_joints.txt")
         return self._keep(LandmarkTable(path, JOINT_COLUMNS)) if path else None
-
-    def splits(self) -> list[str]:
-        return _ordered_splits(self.partition[1]) if len(self.partition) else [ALL]
 
     def filters(self) -> dict[str, dict]:
         return {"clothes type": {int(key): name for key, name in tables()["clothes_types"].items()},
@@ -530,9 +524,11 @@ class InShop(_Retrieval):
     bbox_file = "list_bbox_inshop.txt"
     landmark_file = "list_landmarks_inshop.txt"
 
+    status_column = 2
+
     @functools.cached_property
     def partition(self) -> pd.DataFrame:
-        frame = read_partition(self.file("list_eval_partition.txt"), 2)
+        frame = read_partition(self.file("list_eval_partition.txt"), self.status_column)
         if len(frame) or self.boxes is None:
             return frame
         # Without the partition, an image's item is its folder: img/WOMEN/Dresses/id_00000002/02_1_front.jpg.
@@ -550,9 +546,6 @@ class InShop(_Retrieval):
         parts = Path(name).parts
         # High-resolution images mirror img/ under img_highres/ with the same names.
         return low.parents[len(parts) - 1] / "img_highres" / Path(*parts[1:])
-
-    def splits(self) -> list[str]:
-        return _ordered_splits(self.partition[2]) if len(self.partition) else [ALL]
 
     def sample_ids(self, split: str, chosen: dict[str, list] | None = None,
                    progress: Progress | None = None) -> list[str]:
@@ -624,10 +617,12 @@ class ConsumerToShop(_Retrieval):
     bbox_file = "list_bbox_consumer2shop.txt"
     landmark_file = "list_landmarks_consumer2shop.txt"
 
+    status_column = 3
+
     @functools.cached_property
     def partition(self) -> pd.DataFrame:
         # Columns: consumer image, shop image, item_id, evaluation_status.
-        frame = read_partition(self.file("list_eval_partition.txt"), 3)
+        frame = read_partition(self.file("list_eval_partition.txt"), self.status_column)
         if len(frame) or self.boxes is None:
             return frame
         self.problems.append(Problem("list_eval_partition.txt", "file not found, so consumer images are paired "
@@ -644,9 +639,6 @@ class ConsumerToShop(_Retrieval):
             if source == 2:
                 rows += [(name, shop, item, ALL) for shop in shops_by_item.get(item, [])] or [(name, "", item, ALL)]
         return pd.DataFrame(rows, columns=[0, 1, 2, 3])
-
-    def splits(self) -> list[str]:
-        return _ordered_splits(self.partition[3]) if len(self.partition) else [ALL]
 
     def sample_ids(self, split: str, chosen: dict[str, list] | None = None,
                    progress: Progress | None = None) -> list[str]:

@@ -155,6 +155,7 @@ def generate_category_attribute(out: Path, rng: np.random.Generator) -> None:
     category_rows, box_rows, landmark_rows, attr_rows, partition_rows = [], [], [], [], []
     fine: dict[str, list] = {"train": [], "val": [], "test": []}
     statuses = ["train", "train", "val", "test"]
+
     number = 0
     for item_index, (folder, category, kind, pattern) in enumerate(CA_ITEMS):
         for view in range(2):
@@ -170,6 +171,7 @@ def generate_category_attribute(out: Path, rng: np.random.Generator) -> None:
                 _cut_off_bottom(image, points, 6)
             (base / "Img" / name).parent.mkdir(parents=True, exist_ok=True)
             (base / "Img" / name).write_bytes(encode_jpeg(image, 80))
+
             status = statuses[(item_index + view) % 4]
             partition_rows.append((name, status))
             category_rows.append((name, str(category)))
@@ -181,6 +183,7 @@ def generate_category_attribute(out: Path, rng: np.random.Generator) -> None:
             labels[rng.choice(len(COARSE_ATTRIBUTES), 2, replace=False)] = 0
             attr_rows.append((name, " ".join(f"{value:>2d}" for value in labels)))
             fine[status].append((name, category, drawn_box, points))
+
     _write_list(coarse / "list_category_img.txt", ["image_name", "category_label"], category_rows)
     _write_list(coarse / "list_bbox.txt", ["image_name", "x_1", "y_1", "x_2", "y_2"], box_rows)
     _write_list(coarse / "list_landmarks.txt", ["image_name", "clothes_type", *_landmark_columns()], landmark_rows)
@@ -233,6 +236,7 @@ def generate_inshop(out: Path, rng: np.random.Generator) -> None:
              ("id_00000008", "MEN/Denim", "trousers", "test"),
              ("id_00000015", "WOMEN/Blouses_Shirts", "long sleeve top", "test")]
     poses = [("1_front", 1, 0.0), ("2_side", 2, 0.12), ("3_back", 3, 0.0), ("4_full", 4, -0.1)]
+
     box_rows, landmark_rows, partition_rows = [], [], []
     for item_index, (item, folder, kind, group) in enumerate(items):
         color = tuple(int(v) for v in rng.integers(40, 220, size=3))
@@ -253,6 +257,7 @@ def generate_inshop(out: Path, rng: np.random.Generator) -> None:
                 path = base / "Img" / sub / Path(*Path(name).parts[1:])
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(encode_jpeg(picture, 78))
+
             box_rows.append((name, f"{CLOTHES_TYPE[kind]}  {pose_type}  {_box_text(low_box)}"))
             landmark_rows.append((name, f"{CLOTHES_TYPE[kind]}  1{_triplets(low_points)}"))
             # The first pose of a test item is its query image, the others are its gallery.
@@ -260,6 +265,7 @@ def generate_inshop(out: Path, rng: np.random.Generator) -> None:
             if group == "test":
                 status = "query" if pose_index == 0 else "gallery"
             partition_rows.append((name, f"{item}  {status}"))
+
     anno = base / "Anno"
     _write_list(anno / "list_bbox_inshop.txt",
                 ["image_name", "clothes_type", "pose_type", "x_1", "y_1", "x_2", "y_2"], box_rows)
@@ -359,6 +365,7 @@ def generate_landmark_detection(out: Path, rng: np.random.Generator) -> None:
     base = out / FLD
     kinds = ["short sleeve top", "trousers", "dress", "long sleeve top", "skirt", "dress"]
     statuses = ["train", "train", "val", "test", "train", "test"]
+
     box_rows, landmark_rows, joint_rows, partition_rows = [], [], [], []
     for number, kind in enumerate(kinds, start=1):
         name = f"img/img_{number:08d}.jpg"
@@ -372,6 +379,7 @@ def generate_landmark_detection(out: Path, rng: np.random.Generator) -> None:
             cv2.line(image, tuple(int(v) for v in joints[a]), tuple(int(v) for v in joints[b]), (205, 160, 130), 7)
         cv2.circle(image, tuple(int(v) for v in joints[0]), 14, (205, 160, 130), -1)
         drawn = draw_garment(image, kind, box, rng)
+
         points = [(0, *drawn.landmarks[source]) for source in LANDMARK_SOURCES[kind]]
         if number == 3:
             points[-1] = (2, np.nan, np.nan)  # a truncated hem, written 2 000 000
@@ -381,6 +389,7 @@ def generate_landmark_detection(out: Path, rng: np.random.Generator) -> None:
         path = base / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(encode_jpeg(image, 80))
+
         box_rows.append((name, _box_text(drawn.box)))
         landmark_rows.append((name, f"{CLOTHES_TYPE[kind]}  {variation}{_triplets(points)}"))
         # Joints covered by the garment are invisible (1); the others visible (0).
@@ -388,6 +397,7 @@ def generate_landmark_detection(out: Path, rng: np.random.Generator) -> None:
         joint_points = [(1 if x1 < x < x2 and y1 < y < y2 else 0, x, y) for x, y in joints]
         joint_rows.append((name, f"{CLOTHES_TYPE[kind]}  {variation}{_triplets(joint_points)}"))
         partition_rows.append((name, statuses[number - 1]))
+
     anno = base / "Anno"
     _write_list(anno / "list_bbox.txt", ["image_name", "x_1", "y_1", "x_2", "y_2"], box_rows)
     _write_list(anno / "list_landmarks.txt", ["image_name", "clothes_type", "variation_type", *_landmark_columns()],
