@@ -78,6 +78,30 @@ CA_ITEMS = [
     ("Abstract_Chevron_Print_Pleated_Chiffon_Maxi_Dress_With_Belt", 41, "dress", "stripes"),
     ("Lace_Trim_Romper", 48, "dress", "dots"),
 ]
+# Positive attributes of each item (coarse, then fine), so that the labels fit the item names.
+ITEM_ATTRIBUTES = {
+    "Striped_Boxy_Tee": (["striped", "cotton", "boxy"],
+                         ["striped", "short_sleeve", "no_dress", "crew_neckline", "cotton", "loose"]),
+    "Dotted_Knit_Cardigan": (["dotted", "knit", "button-front"],
+                             ["graphic", "long_sleeve", "no_dress", "v_neckline", "knit", "conventional"]),
+    "Classic_Skinny_Jeans": (["denim", "fitted", "pocket", "classic"],
+                             ["solid", "sleeveless", "no_dress", "no_neckline", "denim", "tight"]),
+    "Pleated_Floral_Skirt": (["floral", "a-line", "mini"],
+                             ["pleated", "sleeveless", "mini_length", "no_neckline", "cotton", "loose"]),
+    "Abstract_Chevron_Print_Pleated_Chiffon_Maxi_Dress_With_Belt": (
+        ["abstract chevron print", "chiffon", "maxi", "boho"],
+        ["graphic", "short_sleeve", "maxi_length", "v_neckline", "chiffon", "loose"]),
+    "Lace_Trim_Romper": (["lace", "crew neck", "summer"],
+                         ["embroidered", "short_sleeve", "mini_length", "crew_neckline", "cotton", "conventional"]),
+}
+# Positive attributes of the retrieval items.
+RETRIEVAL_ATTRIBUTES = {
+    "id_00000002": ["floral", "chiffon", "a-line"], "id_00000008": ["denim", "fitted", "pocket"],
+    "id_00000015": ["striped", "cotton", "button-front"], "id_00000001": ["graphic", "cotton", "boxy"],
+    "id_00000004": ["plaid", "a-line", "mini"], "id_00000007": ["dotted", "chiffon", "maxi"],
+}
+COARSE_INDEX = {name: index for index, (name, _) in enumerate(COARSE_ATTRIBUTES)}
+FINE_INDEX = {name: index for index, (name, _) in enumerate(FINE_ATTRIBUTES)}
 
 
 def _write_list(path: Path, columns: list[str] | None, rows: list[tuple[str, str]], count: bool = True) -> None:
@@ -179,20 +203,21 @@ def generate_category_attribute(out: Path, rng: np.random.Generator) -> None:
             # The Category-and-Attribute landmark list has no variation_type column.
             landmark_rows.append((name, f"{CLOTHES_TYPE[kind]}{_triplets(points)}"))
             labels = np.full(len(COARSE_ATTRIBUTES), -1, dtype=int)
-            labels[rng.choice(len(COARSE_ATTRIBUTES), 3, replace=False)] = 1
+            # A few labels are 0 (unknown), as in the released file.
             labels[rng.choice(len(COARSE_ATTRIBUTES), 2, replace=False)] = 0
+            labels[[COARSE_INDEX[name] for name in ITEM_ATTRIBUTES[folder][0]]] = 1
             attr_rows.append((name, " ".join(f"{value:>2d}" for value in labels)))
-            fine[status].append((name, category, drawn_box, points))
+            fine[status].append((name, category, drawn_box, points, ITEM_ATTRIBUTES[folder][1]))
 
     _write_list(coarse / "list_category_img.txt", ["image_name", "category_label"], category_rows)
     _write_list(coarse / "list_bbox.txt", ["image_name", "x_1", "y_1", "x_2", "y_2"], box_rows)
     _write_list(coarse / "list_landmarks.txt", ["image_name", "clothes_type", *_landmark_columns()], landmark_rows)
     _write_list(coarse / "list_attr_img.txt", ["image_name", "attribute_labels"], attr_rows)
     _write_list(base / "Eval" / "list_eval_partition.txt", ["image_name", "evaluation_status"], partition_rows)
-    _write_fine(base / "Anno_fine", fine, rng)
+    _write_fine(base / "Anno_fine", fine)
 
 
-def _write_fine(folder: Path, fine: dict[str, list], rng: np.random.Generator) -> None:
+def _write_fine(folder: Path, fine: dict[str, list]) -> None:
     """Write the fine subset: per-split files without count or header lines, aligned by row."""
     folder.mkdir(parents=True, exist_ok=True)
     _write_list(folder / "list_attr_cloth.txt", ["attribute_name", "attribute_type"],
@@ -201,17 +226,15 @@ def _write_fine(folder: Path, fine: dict[str, list], rng: np.random.Generator) -
                 [(entry["name"], str(entry["type"])) for entry in tables()["categories"]])
     for split, rows in fine.items():
         names, cates, boxes, marks, attrs = [], [], [], [], []
-        for name, category, box, points in rows:
+        for name, category, box, points, positives in rows:
             names.append(name)
             cates.append(str(category))
             boxes.append(_box_text(box))
             padded = points + [(0, 0.0, 0.0)] * (8 - len(points))
             marks.append(_triplets(padded).strip())
+            # One positive label per attribute type.
             labels = np.zeros(len(FINE_ATTRIBUTES), dtype=int)
-            # One label per type, as the fine subset labels each type once.
-            for kind in range(1, 7):
-                members = [index for index, (_, member_kind) in enumerate(FINE_ATTRIBUTES) if member_kind == kind]
-                labels[rng.choice(members)] = 1
+            labels[[FINE_INDEX[name] for name in positives]] = 1
             attrs.append(" ".join(str(value) for value in labels))
         for suffix, lines in (("", names), ("_cate", cates), ("_bbox", boxes), ("_landmarks", marks),
                               ("_attr", attrs)):
@@ -273,19 +296,21 @@ def generate_inshop(out: Path, rng: np.random.Generator) -> None:
                 ["image_name", "clothes_type", "variation_type", *_landmark_columns()], landmark_rows)
     # list_item_inshop.txt has the count line but no column-name line.
     _write_list(anno / "list_item_inshop.txt", None, [(item, "") for item, *_ in items])
-    _write_item_attributes(anno, [item for item, *_ in items], rng)
+    _write_item_attributes(anno, [item for item, *_ in items])
     _write_list(base / "Eval" / "list_eval_partition.txt", ["image_name", "item_id", "evaluation_status"],
                 partition_rows)
 
 
-def _write_item_attributes(anno: Path, items: list[str], rng: np.random.Generator,
-                           chinese: bool = False) -> None:
-    attributes = COARSE_ATTRIBUTES[:18]
+def _write_item_attributes(anno: Path, items: list[str], chinese: bool = False) -> None:
+    attributes = COARSE_ATTRIBUTES
     if chinese:
         translated = {"floral": "花卉", "striped": "条纹", "dotted": "波点", "plaid": "格子", "graphic": "图案",
                       "cotton": "棉", "denim": "牛仔", "chiffon": "雪纺", "knit": "针织", "lace": "蕾丝",
                       "maxi": "长款", "mini": "短款", "fitted": "修身", "boxy": "宽松", "a-line": "A字",
-                      "flared": "喇叭", "faux leather": "人造革", "abstract chevron print": "抽象人字印花"}
+                      "flared": "喇叭", "faux leather": "人造革", "abstract chevron print": "抽象人字印花",
+                      "pocket": "口袋", "v-neck": "V领", "button-front": "前排扣", "crew neck": "圆领",
+                      "drawstring": "抽绳", "zip-up": "拉链", "boho": "波西米亚", "classic": "经典",
+                      "summer": "夏季", "party": "派对", "workwear": "工装", "retro": "复古"}
         rows = [(f"{translated[name]} {name}", str(kind)) for name, kind in attributes]
         _write_list(anno / "list_attr_cloth.txt", ["attribute_name", "attribute_type"], rows)
     else:
@@ -294,7 +319,7 @@ def _write_item_attributes(anno: Path, items: list[str], rng: np.random.Generato
     rows = []
     for item in items:
         labels = np.full(len(attributes), -1, dtype=int)
-        labels[rng.choice(len(attributes), 3, replace=False)] = 1
+        labels[[COARSE_INDEX[name] for name in RETRIEVAL_ATTRIBUTES[item]]] = 1
         rows.append((item, " ".join(f"{value:>2d}" for value in labels)))
     _write_list(anno / "list_attr_items.txt", ["item_id", "attribute_labels"], rows)
 
@@ -338,7 +363,7 @@ def generate_consumer2shop(out: Path, rng: np.random.Generator) -> None:
     _write_list(anno / "list_landmarks_consumer2shop.txt",
                 ["image_name", "clothes_type", "variation_type", *_landmark_columns()], landmark_rows)
     _write_list(anno / "list_item_consumer2shop.txt", None, [(item, "") for item, *_ in items])
-    _write_item_attributes(anno, [item for item, *_ in items], rng, chinese=True)
+    _write_item_attributes(anno, [item for item, *_ in items], chinese=True)
     _write_list(base / "Eval" / "list_eval_partition.txt",
                 ["image_pair_name_1", "image_pair_name_2", "item_id", "evaluation_status"], partition_rows)
 
