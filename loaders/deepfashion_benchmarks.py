@@ -61,8 +61,6 @@ class Benchmark:
     """Shared parts: list files, image paths, instances. Subclasses set ``key`` and fill the rest."""
 
     key = ""
-    # Filters shown by the page: name -> {value: label}; subclasses return their own.
-    filter_names: tuple[str, ...] = ()
 
     def __init__(self, location: BenchmarkLocation):
         self.location = location
@@ -109,6 +107,7 @@ class Benchmark:
         raise NotImplementedError
 
     def filters(self) -> dict[str, dict]:
+        """Return the filters the page offers: name -> {value: label}."""
         return {}
 
     def related(self, sample: Sample) -> list[Sample]:
@@ -139,7 +138,6 @@ class CategoryAttribute(Benchmark):
     """Category and Attribute Prediction: category, box, landmarks and 1000 attributes per image."""
 
     key = "category_attribute"
-    filter_names = ("category", "attribute")
 
     def __init__(self, location: BenchmarkLocation):
         super().__init__(location)
@@ -232,8 +230,8 @@ class CategoryAttribute(Benchmark):
             names = pd.Series(self.all_names())
         chosen = chosen or {}
         if chosen.get("category") and len(self.category_of):
-            wanted = self.category_of[self.category_of.isin(chosen["category"])].index
-            names = names[names.isin(wanted)]
+            in_categories = self.category_of[self.category_of.isin(chosen["category"])].index
+            names = names[names.isin(in_categories)]
         if chosen.get("attribute"):
             attribute_names, indptr, indices = self.positives(progress)
             rows = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
@@ -403,7 +401,6 @@ class LandmarkDetection(Benchmark):
     """Fashion Landmark Detection: box, landmarks with variation type, and 14 human joints when present."""
 
     key = "landmark_detection"
-    filter_names = ("clothes type", "variation type")
 
     @functools.cached_property
     def boxes(self) -> BoxTable | None:

@@ -101,7 +101,8 @@ def test_visibility_codes_map_to_model():
     assert points[0, :2].tolist() == [10, 20]
     assert points[1, :2].tolist() == [30, 40]
     # Truncated and written 000 000: no position.
-    assert math.isnan(points[2, 0]) and math.isnan(points[2, 1])
+    assert math.isnan(points[2, 0])
+    assert math.isnan(points[2, 1])
     # Truncated with a position keeps it.
     assert points[3, :2].tolist() == [50, 60]
     assert math.isnan(points[4, 0])
