@@ -12,12 +12,14 @@ import streamlit as st
 from loaders.roots import FAMILIES
 from ui.common import language_picker
 from ui.i18n import t
+from ui.shell import mark_shell
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
 
 st.set_page_config(page_title="fashionviz", page_icon=":material/checkroom:", layout="wide")
+mark_shell()
 language_picker()
 
 

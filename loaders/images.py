@@ -13,6 +13,7 @@ import numpy as np
 from PIL import Image
 
 from loaders.model import ImageSource, Problem
+from render.tiles import placeholder  # noqa: F401  # TODO: import it from render.tiles in the pages
 
 log = logging.getLogger(__name__)
 
@@ -185,13 +186,3 @@ def _peek_size(data: np.ndarray) -> tuple[bool, int, int]:
                 return True, width, height
             position += 2 + length
     return False, 0, 0
-
-
-def placeholder(width: int, height: int, text_lines: list[str] | None = None) -> np.ndarray:
-    """Return a grey tile of the given size, for a sample whose image is missing."""
-    tile = np.full((max(height, 1), max(width, 1), 3), 60, dtype=np.uint8)
-    y = 30
-    for line in text_lines or []:
-        cv2.putText(tile, line[:60], (10, y), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (230, 230, 230), 1, cv2.LINE_AA)
-        y += 22
-    return tile

@@ -11,22 +11,18 @@ Every layer draws on a copy; the input image is never changed.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from loaders.model import Instance, Visibility, keypoints_with_position
 from render.colors import color_for
+from render.fonts import font
 from render.masks import CroppedMask, instance_mask
 from render.style import Style
 
-FONT_FILES = (
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf",
-)
 WHITE = (255, 255, 255)
 DARK = (20, 20, 20)
 
@@ -168,16 +164,6 @@ def draw_keypoints(image: np.ndarray, instances: list[Instance], style: Style) -
     return _with_opacity(image, drawn, style.keypoint_opacity)
 
 
-@functools.cache
-def _font(size: int) -> ImageFont.ImageFont:
-    for path in FONT_FILES:
-        try:
-            return ImageFont.truetype(path, size)
-        except OSError:
-            continue
-    return ImageFont.load_default(size)
-
-
 def label_text(instance: Instance, style: Style) -> str:
     """Return the text drawn beside an instance: category, score and attribute tags."""
     text = instance.category_name or (str(instance.category_id) if instance.category_id is not None else "")
@@ -200,13 +186,13 @@ def _label_anchor(instance: Instance, mask: CroppedMask | None) -> tuple[int, in
     return None
 
 
-def _label_patch(text: str, color: tuple[int, int, int], font) -> np.ndarray:
+def _label_patch(text: str, color: tuple[int, int, int], text_font) -> np.ndarray:
     """Return a label as an RGB patch: the text on the instance colour."""
-    left, top, right, bottom = font.getbbox(text)
+    left, top, right, bottom = text_font.getbbox(text)
     width, height = int(right - left) + 6, int(bottom - top) + 6
     patch = Image.new("RGB", (width, height), tuple(color))
     luminance = 0.299 * color[0] + 0.587 * color[1] + 0.114 * color[2]
-    ImageDraw.Draw(patch).text((3 - left, 3 - top), text, fill=DARK if luminance > 140 else WHITE, font=font)
+    ImageDraw.Draw(patch).text((3 - left, 3 - top), text, fill=DARK if luminance > 140 else WHITE, font=text_font)
     return np.asarray(patch)
 
 
@@ -217,7 +203,7 @@ def draw_labels(image: np.ndarray, instances: list[Instance], style: Style,
     Each label is blended into its own small window, so the cost follows the label
     area rather than the image size.
     """
-    font = _font(style.font_size)
+    text_font = font(style.font_size)
     out = image.copy()
     height, width = image.shape[:2]
     masks = masks if masks is not None else [None] * len(instances)
@@ -226,7 +212,7 @@ def draw_labels(image: np.ndarray, instances: list[Instance], style: Style,
         text = label_text(instance, style)
         if anchor is None or not text:
             continue
-        patch = _label_patch(text, color, font)
+        patch = _label_patch(text, color, text_font)
         patch_height, patch_width = patch.shape[:2]
         x = int(min(max(anchor[0], 0), max(width - patch_width, 0)))
         y = int(max(anchor[1] - patch_height - 1, 0))
@@ -241,11 +227,11 @@ def draw_legend(image: np.ndarray, entries: list[LegendEntry], style: Style) -> 
     """Draw the legend as a panel in the top-right corner of the image."""
     if not entries:
         return image
-    font = _font(style.font_size)
+    text_font = font(style.font_size)
     canvas = Image.fromarray(image)
     draw = ImageDraw.Draw(canvas)
     line = style.font_size + 6
-    text_width = max(draw.textlength(entry.label, font=font) for entry in entries)
+    text_width = max(draw.textlength(entry.label, font=text_font) for entry in entries)
     panel_width = int(text_width) + line + 12
     left = max(image.shape[1] - panel_width - 6, 0)
     top = 6
@@ -253,7 +239,7 @@ def draw_legend(image: np.ndarray, entries: list[LegendEntry], style: Style) -> 
     for row, entry in enumerate(entries):
         y = top + 4 + row * line
         draw.rectangle((left + 4, y + 2, left + line - 2, y + line - 4), fill=entry.color, outline=DARK)
-        draw.text((left + line + 4, y), entry.label, fill=DARK, font=font)
+        draw.text((left + line + 4, y), entry.label, fill=DARK, font=text_font)
     return np.asarray(canvas).copy()
 
 

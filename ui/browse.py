@@ -8,10 +8,11 @@ import cv2
 import numpy as np
 import streamlit as st
 
-from loaders.images import placeholder, read_image
+from loaders.images import read_image
 from loaders.model import Sample
 from render.annotate import draw_instances
 from render.style import Style
+from render.tiles import placeholder
 from ui.common import show_problems, sync_query
 from ui.i18n import t
 

@@ -13,6 +13,7 @@ from loaders.model import Problem
 from loaders.roots import FAMILY_BY_KEY, PathOutsideRoots, RootChoice, configured_root, sidebar_root
 from render.style import Style
 from ui.i18n import LANGUAGES, N_, t
+from ui.shell import require_shell
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ def describe_root(choice: RootChoice) -> str:
 
 def dataset_root(family_key: str) -> RootChoice:
     """Show the root in use in the sidebar and let the user pick another folder inside the allowed roots."""
+    require_shell()
     family = FAMILY_BY_KEY[family_key]
     choice = configured_root(family)
     requested = st.sidebar.text_input(
