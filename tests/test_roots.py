@@ -8,8 +8,8 @@ from loaders.roots import (
     DEMO_DIR,
     FAMILY_BY_KEY,
     PathOutsideRoots,
-    confine,
     configured_root,
+    confine,
     sidebar_root,
 )
 
