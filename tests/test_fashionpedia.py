@@ -160,3 +160,18 @@ def test_page_demo_predictions(run_page):
     app.selectbox(key="fp_results").set_value("results/val2020_results.json").run()
     assert not app.exception
     assert len(app.get("image")) == 2
+
+
+def test_page_broken_results_file(run_page, realdata, tmp_path):
+    root = tmp_path / "fashionpedia"
+    (root / "data").mkdir(parents=True)
+    (root / "data" / "sample.json").write_bytes((realdata / "fashionpedia" / "data" / "sample.json").read_bytes())
+    (root / "data" / "bad_results.json").write_text('[{"image_id": 9813, "category_id": 24, "score": 0.9, '
+                                                    '"segmentation": {"size": [1000, 618], "counts": "!!"}}]')
+    app = run_page("fashionpedia", {"fashionpedia": root})
+    app.selectbox(key="fp_results").set_value("data/bad_results.json").run()
+    assert not app.exception
+    assert any("not a valid COCO RLE string" in w.value and "image 9813, annotation r0" in w.value
+               for w in [*app.error, *app.warning])
+    # The image files are not in this root: both sides show a placeholder tile.
+    assert len(app.get("image")) == 2

@@ -148,3 +148,24 @@ def test_page_category_filter(run_page, realdata):
     bags = {a["image_id"] for a in raw["annotations"] if a["category_id"] == 1}
     assert any(f"{len(bags)} images match the filters." == c.value for c in app.caption)
     assert np.isin(app.dataframe[0].value["category"].str.split().str[0].astype(int), list(range(1, 14))).all()
+
+
+def test_page_first_release_root(run_page, realdata):
+    app = run_page("modanet", {"modanet": realdata / "modanet-first-release"})
+    assert not app.exception
+    assert app.session_state["modanet_split"] == "val"
+    assert any("no 'annotations' key" in w.value for w in app.warning)
+    assert len(app.get("image")) == 1
+
+
+def test_page_broken_train_file_keeps_val(run_page, realdata, tmp_path):
+    (tmp_path / "annotations").mkdir()
+    (tmp_path / "annotations" / "modanet2018_instances_train.json").write_text('{"images": [{"id": 3,')
+    shutil.copy(realdata / "modanet" / "annotations" / "modanet2018_instances_val.json", tmp_path / "annotations")
+    app = run_page("modanet", {"modanet": tmp_path})
+    assert not app.exception
+    assert any("could not be parsed as JSON" in e.value for e in app.error)
+    assert any("No samples match" in w.value for w in app.warning)
+    app.selectbox(key="modanet_split").set_value("val").run()
+    assert not app.exception
+    assert len(app.get("image")) == 1
