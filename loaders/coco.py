@@ -712,8 +712,8 @@ def instance_matches_table(table: pd.DataFrame, category_ids: Sequence[int], att
     if category_ids:
         keep &= table.category_id.isin(list(category_ids))
     if attribute_ids:
-        wanted = set(attribute_ids)
-        test = wanted.issubset if require_all else wanted.intersection
+        requested = set(attribute_ids)
+        test = requested.issubset if require_all else requested.intersection
         keep &= table.attribute_ids.map(lambda ids: bool(test(ids)))
     return keep
 
@@ -724,9 +724,9 @@ def instance_matches(instance: Instance, category_ids: Sequence[int], attribute_
     if category_ids and instance.category_id not in category_ids:
         return False
     if attribute_ids:
-        wanted = set(attribute_ids)
+        requested = set(attribute_ids)
         have = set(instance.attribute_ids)
-        return wanted <= have if require_all else bool(wanted & have)
+        return requested <= have if require_all else bool(requested & have)
     return True
 
 

@@ -61,8 +61,8 @@ show_problems(coco.problems)
 ids = coco.image_ids()
 if chosen:
     table = coco.table()
-    wanted = set(table.image_id[table.category_id.isin(chosen)])
-    ids = [image_id for image_id in ids if image_id in wanted]
+    with_category = set(table.image_id[table.category_id.isin(chosen)])
+    ids = [image_id for image_id in ids if image_id in with_category]
 if only_mismatch:
     flagged = set(mismatch_ids(root, split))
     ids = [image_id for image_id in ids if image_id in flagged]

@@ -205,7 +205,7 @@ def test_real_results_file(realdata):
     assert results.count == 12
     predictions = {i.id: i for i in results.instances(9813, gt) + results.instances(10223, gt)}
     assert len(predictions) == 12
-    # Results 21, 35 and 36 change the category; the names come from the ground-truth file's list.
+    # Results 21, 35 and 36 change the category, and the names come from the ground-truth file's list.
     assert predictions["21"].category_name == "jacket"
     assert predictions["35"].category_name == "cape"
     assert predictions["36"].category_name == "sock"
@@ -234,7 +234,7 @@ def test_results_problems(tmp_path):
 def test_attribute_filter_is_per_instance(realdata):
     coco = CocoInstances(realdata / "fashionpedia" / "data" / "sample.json")
     table = coco.table()
-    # Image 9813: the dress (10) has wrist-length (156); the shoes (24) have no attributes,
+    # In image 9813 the dress (10) has wrist-length (156) and the shoes (24) have no attributes,
     # while the sleeves of the same image do. An image-level filter would match "shoe + 156".
     assert matching_images(table, [10], [156]) == [9813]
     assert matching_images(table, [24], [156]) == []
