@@ -859,7 +859,9 @@ def read_deepfashion2_coco(path: Path, image_dir: Path | None = None) -> CocoIns
         start = entry["slot_start"]
         return points[start:start + entry["num_keypoints"]], deepfashion2.keypoint_schema(category.id)
 
-    coco = CocoInstances(path, image_dir=image_dir, options=CocoOptions(keypoint_reader=slice_keypoints))
+    # DeepFashion2 boxes are annotated, not derived from the polygons, so the file's box is drawn.
+    options = CocoOptions(keypoint_reader=slice_keypoints, box_source="file")
+    coco = CocoInstances(path, image_dir=image_dir, options=options)
     coco.load()
     # Names by id from the project table win over the converter's names (short_sleeved_shirt, ...).
     coco.categories = {**coco.categories, **table}

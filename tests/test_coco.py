@@ -191,6 +191,8 @@ def test_deepfashion2_keypoints_sliced(realdata):
     assert dress.keypoints.shape == (37, 3)
     assert int((dress.keypoints[:, 2] > 0).sum()) == 28
     assert dress.keypoint_schema.name == "DeepFashion2 long sleeve dress"
+    # The converter writes xywh [103, 80, 601, 669]; the box drawn is the file's, as xyxy.
+    assert dress.bbox.tolist() == [103, 80, 704, 749]
     raw = json.loads((realdata / "deepfashion2" / "coco" / "deepfashion2_val_coco_sample.json").read_text())
     flat = np.asarray(raw["annotations"][0]["keypoints"]).reshape(294, 3)
     labelled = flat[219:256, 2] > 0
