@@ -84,7 +84,8 @@ def show_labels(reader, key: str) -> None:
                     st.image(render_sample(sample, Style(legend=False)), width="content")
                 show_problems(sample.problems)
             with info_column:
-                st.dataframe(label_table(sample), hide_index=True)
+                if sample.labels:
+                    st.dataframe(label_table(sample), hide_index=True)
                 st.text(sample.image.url)
     with chart_tab:
         counted = reader.label_counts(split, positions if chosen else None)
