@@ -36,6 +36,17 @@ def mesh_view(root: str, model: str, mode: str, max_faces: int):
     return view, note
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def textured_view(root: str, model: str, max_faces: int) -> str:
+    """Return the three.js page of a mesh: textured, or with vertex colours once decimated."""
+    mesh = load_parts(root, model)["mesh"].value
+    if len(mesh.faces) <= max_faces:
+        return mesh3d.viewer_html(mesh.vertices, mesh.faces, uv=mesh.uv, texture=mesh.texture,
+                                  vertex_colors=mesh.vertex_colors)
+    view, _ = mesh_view(root, model, "vertex", max_faces)
+    return mesh3d.viewer_html(view.vertices, view.faces, vertex_colors=view.vertex_colors)
+
+
 def model_figure(root: str, model: str, layers: dict, colors: str, max_faces: int, max_points: int,
                  height: int, title: str = ""):
     """Return the figure of one model and lines of statistics (points and faces drawn)."""
@@ -92,30 +103,35 @@ layers = {"cloud": box.toggle(t("Point cloud"), True, key="df3d_cloud"),
           "mesh": box.toggle(t("Mesh"), True, key="df3d_mesh"),
           "lines": box.toggle(t("Feature lines"), True, key="df3d_lines"),
           "opacity": box.slider(t("Mesh opacity"), 0.1, 1.0, 1.0, 0.05, key="df3d_opacity"),
+          "glb": box.toggle(t("Textured view (three.js)"), False, key="df3d_glb"),
           "point_size": box.slider(t("Point size"), 0.5, 6.0, 1.5, 0.5, key="df3d_point_size")}
 color_modes = {"texture": t("texture"), "vertex": t("vertex colours")}
 colors = box.radio(t("Mesh colours"), list(color_modes), format_func=color_modes.get, horizontal=True,
                    key="df3d_colors")
 with st.sidebar.expander(t("Drawing budget")):
-    max_faces = st.number_input(t("Maximum faces per mesh"), 1_000, 2_000_000, mesh3d.DEFAULT_FACE_BUDGET, 10_000,
-                                key="df3d_max_faces", help=t("Meshes with more faces are decimated, keeping "
-                                                             "their colours."))
-    max_points = st.number_input(t("Maximum points per point cloud"), 1_000, 2_000_000, mesh3d.DEFAULT_POINT_BUDGET,
-                                 10_000, key="df3d_max_points",
-                                 help=t("Larger point clouds are subsampled."))
+    max_faces = int(st.number_input(t("Maximum faces per mesh"), 1_000, 2_000_000, mesh3d.DEFAULT_FACE_BUDGET,
+                                    10_000, key="df3d_max_faces",
+                                    help=t("Meshes with more faces are decimated, keeping their colours.")))
+    max_points = int(st.number_input(t("Maximum points per point cloud"), 1_000, 2_000_000,
+                                     mesh3d.DEFAULT_POINT_BUDGET, 10_000, key="df3d_max_points",
+                                     help=t("Larger point clouds are subsampled.")))
 
 kind = dataset.garment_type(garment)
-st.text(t("Model {model} · category: {category} · feature-line codes: {version}", model=model,
-             category=dataset.category(garment) or t("unknown"), version=dataset.version.upper())
-           + (f" ({kind})" if kind else ""))
+summary = t("Model {model} · category: {category} · feature-line codes: {version}", model=model,
+            category=dataset.category(garment) or t("unknown"), version=dataset.version.upper())
+st.text(f"{summary} ({kind})" if kind else summary)
 parts = load_parts(root, model)
-figure, stats = model_figure(root, model, layers, colors, int(max_faces), int(max_points), 640)
+figure, stats = model_figure(root, model, layers, colors, max_faces, max_points, 640)
 if figure.data:
     st.plotly_chart(figure, width="stretch", key="df3d_figure")
 else:
     st.warning(t("Nothing to draw for model {model} with the layers chosen.", model=model))
 for line in stats:
     st.text(line)
+if layers["glb"] and parts["mesh"].value is not None:
+    st.caption(t("Textured view: the mesh exported as GLB and drawn by three.js. Drag to rotate, scroll to zoom. "
+                 "Above the face budget it shows the decimated mesh with vertex colours."))
+    st.iframe(textured_view(root, model, max_faces), height=520)
 show_problems([problem for part in parts.values() for problem in part.problems])
 texture = dataset.texture_only(model) if parts["mesh"].value is None else None
 if texture is not None:
@@ -130,7 +146,7 @@ else:
     st.text(f"scale = {smpl.scale if smpl.scale is None else round(smpl.scale, 4)}    trans = {trans}")
     st.dataframe(pd.DataFrame(pose_table(smpl)), hide_index=True, height=260)
     if smpl.other_keys:
-        st.caption(t("Other keys in the pose file: {keys}", keys=", ".join(smpl.other_keys)))
+        st.text(t("Other keys in the pose file: {keys}", keys=", ".join(smpl.other_keys)))
 
 st.subheader(t("Poses side by side"))
 others = [other for other in poses if other != pose]
@@ -141,9 +157,8 @@ else:
     columns = st.columns(len(chosen) + 1) if chosen else []
     for column, other in zip(columns, [pose, *chosen]):
         with column:
-            share = max(1, len(columns))
             small, small_stats = model_figure(root, model_id(garment, other), layers, colors,
-                                              int(max_faces) // share, int(max_points) // share, 420,
+                                              max_faces // len(columns), max_points // len(columns), 420,
                                               title=model_id(garment, other))
             st.plotly_chart(small, width="stretch", key=f"df3d_compare_{other}")
             st.caption(" · ".join(small_stats))

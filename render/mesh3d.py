@@ -24,6 +24,9 @@ import cv2
 import fast_simplification
 import numpy as np
 import plotly.graph_objects as go
+import trimesh
+import trimesh.viewer.notebook
+from PIL import Image
 from scipy.spatial import cKDTree
 
 from render.colors import color_for
@@ -297,3 +300,24 @@ def mesh_colors(mode: str, vertices: np.ndarray, faces: np.ndarray, uv: np.ndarr
     if textured:
         return sample_texture(opaque_texture(texture), uv), None, "texture"
     return None, None, "none"
+
+
+def viewer_html(vertices: np.ndarray, faces: np.ndarray, *, uv: np.ndarray | None = None,
+                texture: np.ndarray | None = None, vertex_colors: np.ndarray | None = None) -> str:
+    """Return a self-contained HTML page showing the mesh in three.js, textured when ``texture`` is given.
+
+    The mesh is exported as GLB into trimesh's viewer page, which inlines three.js, its
+    GLTFLoader and TrackballControls (bundled with trimesh 5.2), so the page loads
+    nothing from the network.
+    """
+    if texture is not None and uv is not None:
+        material = trimesh.visual.material.PBRMaterial(
+            baseColorTexture=Image.fromarray(opaque_texture(texture)), metallicFactor=0.0, roughnessFactor=1.0,
+            doubleSided=True)
+        visual = trimesh.visual.TextureVisuals(uv=uv, material=material)
+    elif vertex_colors is not None:
+        visual = trimesh.visual.ColorVisuals(vertex_colors=vertex_colors)
+    else:
+        visual = None
+    mesh = trimesh.Trimesh(vertices, faces, visual=visual, process=False)
+    return trimesh.viewer.notebook.scene_to_html(trimesh.Scene(mesh))

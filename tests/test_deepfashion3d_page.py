@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,11 @@ def decode_array(value: dict | list) -> np.ndarray:
 
 def texts(app) -> list[str]:
     return [element.value for element in app.text]
+
+
+def alert_texts(alerts) -> list[str]:
+    """Return the text of st.error or st.warning elements without their markdown escapes."""
+    return [element.value.replace("\\", "") for element in alerts]
 
 
 def test_page_demo_data(run_page):
@@ -64,7 +70,7 @@ def test_page_model_without_mesh(run_page):
     assert not app.exception
     assert trace_names(chart_specs(app)[0]) == ["point cloud", "1 neckline", "2 left cuff", "3 right cuff",
                                                 "4 hemline"]
-    assert any("no registered mesh for model 4-1" in element.value for element in app.warning)
+    assert any("no registered mesh for model 4-1" in text for text in alert_texts(app.warning))
 
 
 def test_page_layer_toggles_and_vertex_colours(run_page):
@@ -98,7 +104,7 @@ def test_page_real_root_reports_missing_obj(run_page, realdata):
     app = run_page("deepfashion3d", {"deepfashion3d": realdata / "deepfashion3d"})
 
     assert not app.exception
-    assert any("model_cleaned.obj not found" in element.value for element in app.error)
+    assert any("model_cleaned.obj not found" in text for text in alert_texts(app.error))
     assert len(app.get("image")) == 1  # the texture, shown on its own
     assert chart_specs(app) == []
 
@@ -141,3 +147,19 @@ def test_page_500k_face_mesh_within_budget(run_page, tmp_path):
     assert len(np.unique(face_colours, axis=0)) == 4
     assert any(line.startswith("Mesh: ") and line.endswith("of 500,000 faces drawn (decimated to the face budget)")
                for line in texts(app))
+
+
+def test_page_textured_three_js_view(run_page):
+    app = run_page("deepfashion3d")
+    app.toggle(key="df3d_glb").set_value(True)
+    app.run()
+
+    assert not app.exception
+    frames = app.get("iframe")
+    assert len(frames) == 1
+    html = frames[0].proto.srcdoc
+    assert "GLTFLoader" in html
+    assert not re.search(r"""(src|href)\s*=\s*["']?https?:|import\s*\(|from\s*["']https?:""", html)
+    # The GLB (base64 of "glTF...") is embedded, with the texture as a PNG inside it.
+    glb = base64.b64decode(re.search(r"Z2xURg[A-Za-z0-9+/=]+", html).group(0))
+    assert b"image/png" in glb

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import re
+
 import numpy as np
 import plotly.graph_objects as go
 import pytest
@@ -17,6 +20,7 @@ from render.mesh3d import (
     scene_figure,
     subsample_points,
     transfer_colors,
+    viewer_html,
 )
 
 REGION_COLOURS = np.array([[200, 30, 40], [30, 160, 60], [40, 60, 200], [230, 200, 40]], dtype=np.uint8)
@@ -176,3 +180,28 @@ def test_scene_figure_traces():
     assert figure.data[2].line.color != figure.data[3].line.color
     assert figure.data[0].vertexcolor.dtype == np.uint8
     assert figure.layout.scene.aspectmode == "data"
+
+
+def test_viewer_html_embeds_textured_glb():
+    vertices, faces = wavy_grid(4)
+    texture = np.zeros((8, 8, 4), dtype=np.uint8)
+    texture[:, :] = (20, 120, 220, 255)
+
+    html = viewer_html(vertices, faces, uv=vertices[:, :2], texture=texture)
+
+    assert "GLTFLoader" in html
+    glb = base64.b64decode(re.search(r"Z2xURg[A-Za-z0-9+/=]+", html).group(0))
+    assert glb[:4] == b"glTF"
+    assert b"image/png" in glb
+    assert b"TEXCOORD_0" in glb
+
+
+def test_viewer_html_vertex_colours():
+    vertices, faces = wavy_grid(4)
+    colors = np.full((len(vertices), 3), 200, dtype=np.uint8)
+
+    glb = base64.b64decode(re.search(r"Z2xURg[A-Za-z0-9+/=]+", viewer_html(vertices, faces,
+                                                                           vertex_colors=colors)).group(0))
+
+    assert b"COLOR_0" in glb
+    assert b"image/png" not in glb
