@@ -139,8 +139,9 @@ class Geometry:
 
     polygons: list[np.ndarray] = field(default_factory=list)
     rle: dict[str, Any] | None = None
-    bbox: np.ndarray | None = None  # xyxy, from the file's xywh bbox
     problems: list[str] = field(default_factory=list)
+    # Findings that need no action, such as a mask reaching past the image border.
+    notes: list[str] = field(default_factory=list)
 
 
 def rle_counts_from_string(counts: str) -> list[int] | None:
@@ -252,7 +253,7 @@ def check_segmentation(segmentation: object, width: int | None, height: int | No
         beyond = max(-points[:, 0].min(), -points[:, 1].min(), points[:, 0].max() - width,
                      points[:, 1].max() - height)
         if beyond > 1:
-            geometry.problems.append(f"polygon extends {beyond:.0f} px beyond the {width}x{height} image; "
+            geometry.notes.append(f"polygon extends {beyond:.0f} px beyond the {width}x{height} image; "
                                      "it is drawn clipped.")
     return geometry
 
@@ -378,6 +379,8 @@ def annotation_instance(record: dict, image: dict | None, categories: dict[int, 
     geometry = check_segmentation(record.get("segmentation"), width, height)
     for message in geometry.problems:
         report(message, severity="warning" if geometry.polygons or geometry.rle else "error")
+    for message in geometry.notes:
+        report(message, severity="info")
     instance.polygons = geometry.polygons
     instance.rle = geometry.rle
 

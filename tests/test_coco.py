@@ -289,3 +289,13 @@ def test_annotations_key_twice_falls_back(tmp_path):
     coco = CocoInstances(path)
     assert coco.load()._index is None
     assert coco.annotation_records(7)[0]["extra"] == {"annotations": []}
+
+
+def test_mask_past_border_is_info(tmp_path):
+    # ModaNet footwear masks can reach about 20 px below the image.
+    below = {**GOOD, "segmentation": [[2, 20, 12, 20, 12, 50, 2, 50]]}
+    sample = CocoInstances(write_coco(tmp_path, [below])).load_sample(7)
+    (problem,) = sample.problems
+    assert problem.severity == "info"
+    assert problem.message == "polygon extends 20 px beyond the 40x30 image; it is drawn clipped."
+    assert full_mask(sample.instances[0], 30, 40)[29, 5]
