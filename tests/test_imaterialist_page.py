@@ -132,3 +132,16 @@ def test_broken_files_keep_page_working(run_page, realdata, tmp_path):
     shown = problems_shown(app)
     assert "line 2, ImageId a.jpg: EncodedPixels has an odd number of values (3)" in shown
     assert "a.jpg: image file not found." in shown
+
+
+def test_demo_masks_deep_link(run_page):
+    from loaders.imaterialist import MaskRelease
+    from loaders.roots import DEMO_DIR
+
+    wanted = MaskRelease(DEMO_DIR / "imaterialist" / "2019").sample_ids("train")[2]
+    assert wanted.endswith(".jpg")
+    app = run_page("imaterialist", query={"release": "2019", "split": "train", "sample": wanted})
+    assert not app.exception
+    assert app.session_state["imat_2019_position"] == 3
+    assert f"Sample id: {wanted}" in texts(app)
+    assert images_shown(app) == 1
