@@ -353,16 +353,18 @@ class _MaterialResolver(trimesh.resolvers.Resolver):
     them next to the OBJ and logs a failure only at debug level.
     """
 
-    def __init__(self, obj_dir: Path):
+    def __init__(self, obj_dir: Path, root: Path | None = None):
         self.obj_dir = obj_dir
+        self.root = root
 
     def get(self, name: str) -> bytes:
-        if name.lower().endswith(".mtl"):
-            return (self.obj_dir / name).read_bytes()
-        raise FileNotFoundError(name)
+        path = self.obj_dir / name
+        if not name.lower().endswith(".mtl") or (self.root is not None and not _inside(path, self.root)):
+            raise FileNotFoundError(name)
+        return path.read_bytes()
 
     def namespaced(self, namespace: str) -> _MaterialResolver:
-        return _MaterialResolver(self.obj_dir / namespace)
+        return _MaterialResolver(self.obj_dir / namespace, self.root)
 
     def write(self, name: str, data: bytes) -> None:
         raise NotImplementedError("writing is not supported by this resolver")
@@ -489,7 +491,7 @@ def read_mesh(obj_path: Path, root: Path | None = None) -> Loaded[TexturedMesh]:
     texture_path, material, problems = resolve_texture(obj_path, root, obj_bytes)
     try:
         loaded = trimesh.load(io.BytesIO(obj_bytes), file_type="obj", process=False,
-                              resolver=_MaterialResolver(obj_path.parent))
+                              resolver=_MaterialResolver(obj_path.parent, root))
     except (ValueError, KeyError, IndexError, TypeError) as error:
         return Loaded(None, problems + [Problem(name, f"OBJ could not be read: {error}.",
                                                 hint="Download or extract this file again.", severity="error")])
@@ -740,6 +742,10 @@ class DeepFashion3DDataset:
                                     f"garment {garment} has no known category, so feature lines are named by "
                                     "code only.", hint=f"Add {CLOTH_TYPE_FILE} to the point cloud folder.",
                                     severity="info"))
+        if self.version == "v1":
+            problems.append(Problem(str(next(iter(paths.values())).parent),
+                                    "V1 feature lines are reported not to be aligned with the V1 point clouds, so "
+                                    "an offset between them may be in the data.", severity="info"))
         lines = []
         for code, path in sorted(paths.items()):
             name = names.get(code)

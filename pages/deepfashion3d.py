@@ -16,7 +16,8 @@ def open_dataset(root: str) -> DeepFashion3DDataset:
     return DeepFashion3DDataset(Path(root))
 
 
-@st.cache_resource(show_spinner=False, max_entries=12)
+# A registered mesh with its 2048 x 2048 texture takes about 20 MB, so few models are kept.
+@st.cache_resource(show_spinner=False, max_entries=6)
 def load_parts(root: str, model: str) -> dict:
     dataset = open_dataset(root)
     return {"cloud": dataset.load_point_cloud(model), "mesh": dataset.load_mesh(model),

@@ -244,6 +244,7 @@ def test_v1_layout_and_codes(tmp_path):
     assert dataset.files("7-2").point_cloud is not None
     assert [line.name for line in dataset.load_feature_lines("7-2").value] == ["right wrist", "waist", "hem"]
     assert [line.name for line in dataset.load_feature_lines("8-1").value] == ["right ankle"]
+    assert "not to be aligned" in dataset.load_feature_lines("8-1").problems[0].message
 
 
 def test_folders_matched_tolerantly(tmp_path):
@@ -321,3 +322,17 @@ def test_pose_wrong_sizes_reported(tmp_path):
 
     assert messages == ["pose has 10 values, expected 72 (24 SMPL joints x 3).",
                         "trans is missing or not 3 values.", "scale is missing or not one number."]
+
+
+def test_material_outside_root_ignored(tmp_path):
+    root = tmp_path / "root"
+    folder = root / "filtered_registered_mesh" / "3-1"
+    folder.mkdir(parents=True)
+    (tmp_path / "outside.mtl").write_text("newmtl material_0\nmap_Kd secret.png\n")
+    Image.fromarray(np.zeros((4, 4, 3), dtype=np.uint8)).save(tmp_path / "secret.png")
+    write_textured_obj(folder, [(1, 1)], mtllib="../../../outside.mtl")
+
+    loaded = DeepFashion3DDataset(root).load_mesh("3-1")
+
+    assert loaded.value.texture is None
+    assert "points outside the dataset root" in loaded.problems[0].message

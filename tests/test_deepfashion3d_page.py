@@ -163,3 +163,27 @@ def test_page_textured_three_js_view(run_page):
     # The GLB (base64 of "glTF...") is embedded, with the texture as a PNG inside it.
     glb = base64.b64decode(re.search(r"Z2xURg[A-Za-z0-9+/=]+", html).group(0))
     assert b"image/png" in glb
+
+
+def test_page_bad_files_reported(run_page, tmp_path):
+    root = tmp_path / "df3d"
+    demo_mesh = Path(__file__).resolve().parent.parent / "assets" / "demo" / "deepfashion3d" / \
+        "filtered_registered_mesh" / "1-1"
+    mesh_dir = root / "filtered_registered_mesh" / "5-1"
+    mesh_dir.mkdir(parents=True)
+    for source in demo_mesh.iterdir():
+        (mesh_dir / source.name.replace("1-1", "5-1")).write_bytes(source.read_bytes())
+    (mesh_dir / "model_cleaned.obj.mtl").write_text("newmtl material_0\nmap_Kd 5-1_tex.png\n")
+    (root / "point_cloud" / "5").mkdir(parents=True)
+    (root / "point_cloud" / "5" / "5-1.ply").write_bytes(b"ply\nformat ascii 1.0\nelement vertex 9\nend_header\n")
+    (root / "pose_estimation" / "5").mkdir(parents=True)
+    (root / "pose_estimation" / "5" / "5_1.pkl").write_bytes(b"cos\nsystem\n(S'true'\ntR.")
+
+    app = run_page("deepfashion3d", {"deepfashion3d": root})
+
+    assert not app.exception
+    assert trace_names(chart_specs(app)[0]) == ["mesh"]
+    errors = alert_texts(app.error)
+    assert any("5-1.ply: PLY file could not be read" in text for text in errors)
+    assert any("5_1.pkl: pose file rejected: global os.system is not allowed" in text for text in errors)
+    assert "Mesh: 6,000 of 6,000 faces drawn" in texts(app)
