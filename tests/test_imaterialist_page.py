@@ -138,10 +138,10 @@ def test_demo_masks_deep_link(run_page):
     from loaders.imaterialist import MaskRelease
     from loaders.roots import DEMO_DIR
 
-    wanted = MaskRelease(DEMO_DIR / "imaterialist" / "2019").sample_ids("train")[2]
-    assert wanted.endswith(".jpg")
-    app = run_page("imaterialist", query={"release": "2019", "split": "train", "sample": wanted})
+    expected_id = MaskRelease(DEMO_DIR / "imaterialist" / "2019").sample_ids("train")[2]
+    assert expected_id.endswith(".jpg")
+    app = run_page("imaterialist", query={"release": "2019", "split": "train", "sample": expected_id})
     assert not app.exception
     assert app.session_state["imat_2019_position"] == 3
-    assert f"Sample id: {wanted}" in texts(app)
+    assert f"Sample id: {expected_id}" in texts(app)
     assert images_shown(app) == 1
