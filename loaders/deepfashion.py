@@ -56,6 +56,14 @@ BENCHMARK_TITLES = {
     "consumer2shop": "Consumer-to-shop Clothes Retrieval",
     "landmark_detection": "Fashion Landmark Detection",
 }
+# Names short enough for the sidebar selector.
+BENCHMARK_SHORT_TITLES = {
+    "category_attribute": "Category and Attribute",
+    "fine": "Category and Attribute, fine",
+    "inshop": "In-shop Retrieval",
+    "consumer2shop": "Consumer-to-shop",
+    "landmark_detection": "Landmark Detection",
+}
 
 
 @functools.cache

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from loaders.deepfashion import BENCHMARK_TITLES, detect_benchmarks
+from loaders.deepfashion import BENCHMARK_SHORT_TITLES, detect_benchmarks
 from loaders.deepfashion_benchmarks import InShop, open_benchmark
 from ui.browse import sample_navigator
 from ui.common import dataset_root, init_state, query_default, show_problems, style_controls, sync_query
@@ -47,7 +47,7 @@ if not locations:
 
 keys = list(locations)
 init_state("df_benchmark", query_default("benchmark") if query_default("benchmark") in keys else keys[0])
-key = st.sidebar.selectbox(t("Benchmark"), keys, format_func=BENCHMARK_TITLES.get, key="df_benchmark")
+key = st.sidebar.selectbox(t("Benchmark"), keys, format_func=BENCHMARK_SHORT_TITLES.get, key="df_benchmark")
 dataset = open_dataset(root, key)
 st.caption(t("{title}: files in {folder}", title=dataset.title, folder=str(dataset.location.anno)))
 
