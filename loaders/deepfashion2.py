@@ -19,10 +19,13 @@ import os
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import orjson
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from loaders.index_store import build_or_open, folder_signature, index_path
 from loaders.model import ImageSource, Instance, KeypointSchema, Problem, Related, Sample, Visibility
@@ -211,6 +214,8 @@ class DeepFashion2Dataset:
 
     def scan(self, split: str, progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
         """Return one row per item of a split, for filters and pair look-ups, from the persistent index."""
+        import pandas as pd  # imported here: opening a dataset and its first sample does not need it
+
         connection = self.index(split, progress)
         try:
             return pd.read_sql_query("SELECT * FROM items ORDER BY sample_id, item", connection)

@@ -1,0 +1,88 @@
+"""Single measurements, each run in its own Python process by ``bench/__main__.py``.
+
+Run one by hand with ``python -m bench.tasks TASK '{"argument": ...}'``: it prints one
+JSON line with ``seconds`` (the task itself, after the PRELOAD imports),
+``import_seconds`` and ``peak_mb`` (the process's peak resident memory, imports
+included).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import resource
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+TASKS: dict[str, Callable[[dict], None]] = {}
+
+
+def task(function: Callable[[dict], None]) -> Callable[[dict], None]:
+    TASKS[function.__name__] = function
+    return function
+
+
+@task
+def orjson_parse(arguments: dict) -> None:
+    import orjson
+
+    orjson.loads(Path(arguments["path"]).read_bytes())
+
+
+@task
+def coco_pycocotools(arguments: dict) -> None:
+    from pycocotools.coco import COCO
+
+    COCO(arguments["path"])
+
+
+@task
+def deepfashion2_first_image(arguments: dict) -> None:
+    from loaders.deepfashion2 import DeepFashion2Dataset
+
+    dataset = DeepFashion2Dataset(Path(arguments["root"]))
+    first = dataset.sample_ids("train")[0]
+    assert dataset.load_sample("train", first).instances
+
+
+@task
+def deepfashion2_index(arguments: dict) -> None:
+    from loaders.deepfashion2 import DeepFashion2Dataset
+
+    DeepFashion2Dataset(Path(arguments["root"])).index("train").close()
+
+
+@task
+def deepfashion2_warm(arguments: dict) -> None:
+    """Open the dataset with its index present and load the first sample the index lists."""
+    from loaders.deepfashion2 import DeepFashion2Dataset
+
+    dataset = DeepFashion2Dataset(Path(arguments["root"]))
+    connection = dataset.index("train")
+    first = connection.execute("SELECT sample_id FROM items ORDER BY sample_id LIMIT 1").fetchone()[0]
+    assert dataset.load_sample("train", first).instances
+
+
+# Modules imported before the clock starts: an app process imports them once, at its
+# first page, and the benchmark compares work on the data, not import times.
+PRELOAD = ("numpy", "orjson", "loaders.deepfashion2", "pycocotools.coco")
+
+
+def main() -> None:
+    name, arguments = sys.argv[1], json.loads(sys.argv[2] if len(sys.argv) > 2 else "{}")
+    function = TASKS[name]
+    start = time.perf_counter()
+    for module in PRELOAD:
+        importlib.import_module(module)
+    imports = time.perf_counter() - start
+    start = time.perf_counter()
+    function(arguments)
+    seconds = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
+    print(json.dumps({"task": name, "seconds": seconds, "import_seconds": imports, "peak_mb": peak_mb}))
+
+
+if __name__ == "__main__":
+    main()
