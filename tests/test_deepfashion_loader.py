@@ -265,3 +265,22 @@ def test_consumer_to_shop_without_partition(tmp_path):
     sample = dataset.load_sample("img/CLOTHING/Skirt/id_00000004/comsumer_01.jpg")
     assert [shop.id for shop in dataset.related(sample)] == ["img/CLOTHING/Skirt/id_00000004/shop_01.jpg",
                                                              "img/CLOTHING/Skirt/id_00000004/shop_02.jpg"]
+
+
+def test_high_resolution_box_fits_garment_pixels():
+    from loaders.images import read_image
+
+    dataset = demo("inshop")
+    for high_resolution in (False, True):
+        sample = dataset.load_sample("id_00000002", high_resolution=high_resolution)
+        pixels = read_image(sample.image).pixels.astype(int)
+        x1, y1, x2, y2 = sample.instances[0].bbox
+        # Near its hem the demo dress is as wide as its box and plain, so outside the box is background.
+        row = int(y2 - 0.05 * (y2 - y1))
+        inside = pixels[row, int((x1 + x2) / 2)]
+        outside_left = pixels[row, max(int(x1) - 4, 0)]
+        outside_right = pixels[row, min(int(x2) + 4, pixels.shape[1] - 1)]
+        just_inside = pixels[row, int(x1 + 0.1 * (x2 - x1))]
+        assert np.abs(inside - outside_left).sum() > 60, high_resolution
+        assert np.abs(inside - outside_right).sum() > 60, high_resolution
+        assert np.abs(inside - just_inside).sum() < 60, high_resolution
