@@ -90,9 +90,9 @@ def test_page_broken_row_and_missing_image(run_page, tmp_path):
     (root / "Anno" / "list_joints.txt").write_text("0\nimage_name  clothes_type  variation_type\n")
     app = run_page("deepfashion", {"deepfashion": root}, query={"sample": "img/b.jpg"})
     assert not app.exception
-    shown = [element.value for element in (*app.error, *app.warning, *app.text)]
-    assert any("image file not found" in text for text in shown)
-    assert any("list_landmarks.txt, line 4" in text and "do not fit" in text for text in shown)
+    messages = [element.value for element in (*app.error, *app.warning, *app.text)]
+    assert any("image file not found" in text for text in messages)
+    assert any("list_landmarks.txt, line 4" in text and "do not fit" in text for text in messages)
     app.number_input(key="df_landmark_detection_position").set_value(3).run()
     assert not app.exception
     assert len(app.dataframe[2].value) == 4
