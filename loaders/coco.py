@@ -1,4 +1,4 @@
-"""COCO instances files (ModaNet, Fashionpedia, any COCO detection or segmentation set) and results files.
+"""COCO instances files: ModaNet, Fashionpedia, and any COCO detection or segmentation set.
 
 An instances file is one JSON object::
 
@@ -13,11 +13,12 @@ An instances file is one JSON object::
 run lengths, usually with ``iscrowd`` 1). A results file is a JSON list of such
 annotations with a ``score`` each.
 
-The file is read once, on first use, and indexed by image id. The annotations array
-is indexed by byte spans (``loaders.coco_index``), so an annotation is parsed and
-becomes an Instance only when its image is shown. Their geometry is validated before
-pycocotools receives it, so a bad record becomes a Problem naming the image and
-annotation ids instead of a crash.
+The file is read once, on first use, and indexed by image id. The annotations
+array is indexed by byte spans (``loaders.coco_index``), so an annotation is parsed
+and becomes an Instance only when its image is shown. Its geometry is validated
+(``loaders.coco_geometry``) before pycocotools receives it, so a bad record becomes
+a Problem naming the image and annotation ids instead of a crash. Results files
+are read by ``loaders.coco_results``.
 
 Usage::
 
@@ -32,29 +33,27 @@ import json
 import logging
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import orjson
 import pandas as pd
-from pycocotools import mask as mask_utils
 
+from loaders.coco_geometry import (
+    BOX_TOLERANCE,
+    boxes_differ,
+    check_bbox,
+    check_segmentation,
+    geometry_box,
+    is_int,
+    is_number,
+)
 from loaders.coco_index import MISSING, AnnotationIndex, build_index
 from loaders.model import ImageSource, Instance, KeypointSchema, Problem, Sample, Visibility, box_from_points
 
 log = logging.getLogger(__name__)
-
-# Coordinates beyond this many pixels are rejected: pycocotools rasterises polygons
-# with C ints at 5x scale and allocates one entry per boundary pixel.
-MAX_COORDINATE = 100_000.0
-# Masks above this many pixels are not decoded (a corrupt RLE size could ask for gigabytes).
-MAX_MASK_PIXELS = 80_000_000
-# A file box and the box of the geometry are flagged when a side differs by more than this many pixels.
-# NOTE: a bbox computed from the rasterised mask can miss a thin polygon tip by a few pixels and be flagged.
-BOX_TOLERANCE = 2.0
-
 
 @dataclass(frozen=True)
 class Label:
@@ -80,7 +79,7 @@ def read_labels(entries: object, file_name: str, key: str, problems: list[Proble
     if not isinstance(entries, list):
         return labels
     for position, entry in enumerate(entries):
-        if not isinstance(entry, dict) or not _is_int(entry.get("id")):
+        if not isinstance(entry, dict) or not is_int(entry.get("id")):
             problems.append(Problem(file_name, f"{key} entry {position} has no integer id; it is skipped.",
                                     f"{key}[{position}]"))
             continue
@@ -92,10 +91,10 @@ def read_labels(entries: object, file_name: str, key: str, problems: list[Proble
         skeleton = entry.get("skeleton") if isinstance(entry.get("skeleton"), list) else []
         labels[label_id] = Label(
             id=label_id, name=str(entry.get("name", label_id)), supercategory=str(entry.get("supercategory") or ""),
-            level=entry.get("level") if _is_int(entry.get("level")) else None,
+            level=entry.get("level") if is_int(entry.get("level")) else None,
             keypoints=tuple(str(name) for name in entry.get("keypoints") or [] if isinstance(name, str | int)),
             skeleton=tuple(tuple(edge) for edge in skeleton if isinstance(edge, list) and len(edge) == 2
-                           and all(_is_int(value) for value in edge)))
+                           and all(is_int(value) for value in edge)))
     return labels
 
 
@@ -105,14 +104,6 @@ def table_labels(path: Path) -> tuple[dict[int, Label], dict[int, Label]]:
     problems: list[Problem] = []
     return (read_labels(data.get("categories"), str(path), "categories", problems),
             read_labels(data.get("attributes"), str(path), "attributes", problems))
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 # --- JSON -----------------------------------------------------------------------------------------
@@ -129,187 +120,6 @@ def parse_json(data: bytes, file_name: str) -> tuple[Any, list[Problem]]:
             raise error from None
         return value, [Problem(file_name, "the file contains NaN or Infinity, which is not valid JSON; "
                                           "records with such numbers are reported below.")]
-
-
-# --- geometry validation --------------------------------------------------------------------------
-
-@dataclass
-class Geometry:
-    """Validated geometry of one annotation, ready for pycocotools and the renderer."""
-
-    polygons: list[np.ndarray] = field(default_factory=list)
-    rle: dict[str, Any] | None = None
-    problems: list[str] = field(default_factory=list)
-    # Findings that need no action, such as a mask reaching past the image border.
-    notes: list[str] = field(default_factory=list)
-
-
-def rle_counts_from_string(counts: str) -> list[int] | None:
-    """Decode the run lengths of a compressed COCO RLE string; None when the string is malformed.
-
-    Each run length is written as 5-bit groups in characters from '0' (48) upward.
-    Bit 0x20 marks a continuation and bit 0x10 of the last group is the sign. From
-    the third run on, the value is a difference to the run two places before.
-    """
-    runs: list[int] = []
-    position = 0
-    while position < len(counts):
-        value = 0
-        shift = 0
-        while True:
-            if position >= len(counts):
-                return None  # a continuation bit on the last character: the string was cut
-            code = ord(counts[position]) - 48
-            if not 0 <= code < 64:
-                return None
-            value |= (code & 0x1F) << shift
-            position += 1
-            shift += 5
-            if not code & 0x20:
-                if code & 0x10:
-                    value |= -1 << shift
-                break
-        if len(runs) > 2:
-            value += runs[-2]
-        runs.append(value)
-    return runs
-
-
-def check_rle(segmentation: dict, width: int | None, height: int | None) -> tuple[dict | None, list[str]]:
-    """Validate an RLE dict and return it (counts as str or list) with the problems found."""
-    size = segmentation.get("size")
-    counts = segmentation.get("counts")
-    if not (isinstance(size, list) and len(size) == 2 and all(_is_int(v) and v > 0 for v in size)):
-        return None, [f"RLE size {size!r} is not [height, width] as two positive integers."]
-    rle_height, rle_width = size
-    if rle_height * rle_width > MAX_MASK_PIXELS:
-        return None, [f"RLE size {size} is above the limit of {MAX_MASK_PIXELS:,} pixels."]
-    if isinstance(counts, str):
-        runs = rle_counts_from_string(counts)
-        if runs is None:
-            return None, ["compressed RLE counts is not a valid COCO RLE string (bad character or cut off)."]
-    elif isinstance(counts, list) and all(_is_int(v) for v in counts):
-        runs = counts
-    else:
-        return None, ["RLE counts is neither a string (compressed) nor a list of integers (uncompressed)."]
-    if any(run < 0 for run in runs):
-        return None, ["RLE counts contains a negative run length."]
-    total = sum(runs)
-    if total != rle_height * rle_width:
-        return None, [f"RLE run lengths add up to {total}, but size {size} needs {rle_height * rle_width}."]
-
-    problems = []
-    if width is not None and height is not None and (rle_height, rle_width) != (height, width):
-        if (rle_height, rle_width) == (width, height):
-            problems.append(f"RLE size {size} is [width, height] of the {width}x{height} image; COCO writes "
-                            "[height, width], so the mask is drawn transposed.")
-        else:
-            problems.append(f"RLE size {size} differs from the image ({height}x{width}); the mask is clipped.")
-    return {"size": [rle_height, rle_width], "counts": counts}, problems
-
-
-def check_polygon(values: object, index: int) -> tuple[np.ndarray | None, str]:
-    """Validate one flat polygon list and return it as N x 2 floats, or None and the reason."""
-    if not isinstance(values, list) or not all(_is_number(v) for v in values):
-        return None, f"polygon {index} is not a flat list of numbers."
-    if len(values) == 4:
-        return None, f"polygon {index} has exactly 4 numbers; pycocotools would read it as a box."
-    if len(values) < 6:
-        return None, f"polygon {index} has {len(values)} numbers; a polygon needs at least 3 x, y pairs (6 numbers)."
-    if len(values) % 2:
-        return None, f"polygon {index} has an odd number of values ({len(values)}); x and y must come in pairs."
-    points = np.asarray(values, dtype=np.float64)
-    if not np.isfinite(points).all():
-        return None, f"polygon {index} contains NaN or infinite coordinates."
-    if np.abs(points).max() > MAX_COORDINATE:
-        return None, (f"polygon {index} has a coordinate of {np.abs(points).max():.6g}, beyond "
-                      f"±{MAX_COORDINATE:,.0f} px.")
-    return points.reshape(-1, 2), ""
-
-
-def check_segmentation(segmentation: object, width: int | None, height: int | None) -> Geometry:
-    """Validate a COCO ``segmentation`` value (polygons or RLE) without calling pycocotools on it."""
-    geometry = Geometry()
-    if segmentation is None or segmentation == []:
-        return geometry
-    if isinstance(segmentation, dict):
-        geometry.rle, geometry.problems = check_rle(segmentation, width, height)
-        return geometry
-    if not isinstance(segmentation, list):
-        geometry.problems.append(f"segmentation is a {type(segmentation).__name__}, not a list of polygons or an RLE.")
-        return geometry
-    if all(_is_number(v) for v in segmentation):
-        # Some writers store a single polygon without the outer list.
-        geometry.problems.append("segmentation is one flat list instead of a list of polygons; read as one polygon.")
-        segmentation = [segmentation]
-    for index, values in enumerate(segmentation):
-        points, reason = check_polygon(values, index)
-        if points is None:
-            geometry.problems.append(reason)
-        else:
-            geometry.polygons.append(points)
-    if geometry.polygons and width and height:
-        points = np.concatenate(geometry.polygons)
-        beyond = max(-points[:, 0].min(), -points[:, 1].min(), points[:, 0].max() - width,
-                     points[:, 1].max() - height)
-        if beyond > 1:
-            geometry.notes.append(f"polygon extends {beyond:.0f} px beyond the {width}x{height} image; "
-                                     "it is drawn clipped.")
-    return geometry
-
-
-def check_bbox(value: object) -> tuple[np.ndarray | None, str]:
-    """Validate a COCO xywh bbox and return it as xyxy, or None and the reason."""
-    if value is None:
-        return None, ""
-    if not (isinstance(value, list) and len(value) == 4 and all(_is_number(v) for v in value)):
-        return None, f"bbox {value!r} is not 4 numbers [x, y, width, height]."
-    x, y, w, h = (float(v) for v in value)
-    if not all(math.isfinite(v) and abs(v) <= MAX_COORDINATE for v in (x, y, w, h)):
-        return None, f"bbox {value!r} has non-finite or huge values."
-    if w < 0 or h < 0:
-        return None, f"bbox {value!r} has a negative width or height."
-    return np.array([x, y, x + w, y + h], dtype=np.float64), ""
-
-
-def geometry_box(polygons: list[np.ndarray], rle: dict | None) -> np.ndarray | None:
-    """Return the xyxy box of validated polygons and RLE (pixel extent of the RLE mask)."""
-    boxes = []
-    if polygons:
-        boxes.append(box_from_points(np.concatenate(polygons)))
-    if rle is not None:
-        x, y, w, h = mask_utils.toBbox(_compressed(rle))
-        if w > 0 and h > 0:
-            boxes.append(np.array([x, y, x + w, y + h], dtype=np.float64))
-    if not boxes:
-        return None
-    stacked = np.stack(boxes)
-    return np.array([stacked[:, 0].min(), stacked[:, 1].min(), stacked[:, 2].max(), stacked[:, 3].max()])
-
-
-def boxes_differ(file_box: np.ndarray, drawn_box: np.ndarray) -> bool:
-    """Return whether two xyxy boxes differ by more than BOX_TOLERANCE pixels on any side."""
-    return bool(np.abs(file_box - drawn_box).max() > BOX_TOLERANCE)
-
-
-def _compressed(rle: dict) -> dict:
-    """Return a validated RLE in the compressed form pycocotools' functions take."""
-    if isinstance(rle["counts"], list):
-        height, width = rle["size"]
-        return mask_utils.frPyObjects(rle, height, width)
-    return {"size": rle["size"], "counts": rle["counts"].encode("ascii")}
-
-
-def instance_rle(instance: Instance, height: int, width: int) -> dict | None:
-    """Return one compressed RLE of an instance's polygons and mask, for IoU with pycocotools."""
-    parts = []
-    if instance.polygons:
-        parts.extend(mask_utils.frPyObjects([poly.ravel().tolist() for poly in instance.polygons], height, width))
-    if instance.rle is not None and list(instance.rle["size"]) == [height, width]:
-        parts.append(_compressed(instance.rle))
-    if not parts:
-        return None
-    return mask_utils.merge(parts) if len(parts) > 1 else parts[0]
 
 
 # --- annotations to instances ---------------------------------------------------------------------
@@ -356,15 +166,15 @@ def annotation_instance(record: dict, image: dict | None, categories: dict[int, 
     image_id = record.get("image_id")
     where = f"image {image_id}, annotation {annotation_id}"
     instance = Instance(id=str(annotation_id))
-    width = image.get("width") if image and _is_int(image.get("width")) else None
-    height = image.get("height") if image and _is_int(image.get("height")) else None
+    width = image.get("width") if image and is_int(image.get("width")) else None
+    height = image.get("height") if image and is_int(image.get("height")) else None
 
     def report(message: str, severity: str = "warning", hint: str = "") -> None:
         instance.problems.append(Problem(file_name, message, where, hint, severity))
 
     category_id = record.get("category_id")
-    category = categories.get(category_id) if _is_int(category_id) else None
-    instance.category_id = category_id if _is_int(category_id) else None
+    category = categories.get(category_id) if is_int(category_id) else None
+    instance.category_id = category_id if is_int(category_id) else None
     if category is not None:
         instance.category_name = category.name
     else:
@@ -403,7 +213,7 @@ def annotation_instance(record: dict, image: dict | None, categories: dict[int, 
         _read_keypoints(record["keypoints"], category, instance, report, options)
     score = record.get("score")
     if score is not None:
-        if _is_number(score) and math.isfinite(score):
+        if is_number(score) and math.isfinite(score):
             instance.score = float(score)
         else:
             report(f"score {score!r} is not a finite number.")
@@ -419,7 +229,7 @@ def annotation_instance(record: dict, image: dict | None, categories: dict[int, 
 def _read_attributes(raw: object, attributes: dict[int, Label], instance: Instance, report) -> None:
     if raw is None:
         return
-    if not isinstance(raw, list) or not all(_is_int(value) for value in raw):
+    if not isinstance(raw, list) or not all(is_int(value) for value in raw):
         report(f"attribute_ids {raw!r} is not a list of integers.")
         return
     for attribute_id in raw:
@@ -433,7 +243,7 @@ def _read_attributes(raw: object, attributes: dict[int, Label], instance: Instan
 
 
 def _read_keypoints(raw: object, category: Label | None, instance: Instance, report, options: CocoOptions) -> None:
-    if not isinstance(raw, list) or len(raw) % 3 or not all(_is_number(value) for value in raw):
+    if not isinstance(raw, list) or len(raw) % 3 or not all(is_number(value) for value in raw):
         report("keypoints is not a flat list of x, y, v numbers.")
         return
     flat = np.asarray(raw, dtype=np.float64)
@@ -559,7 +369,7 @@ class CocoInstances:
             self.problems.append(Problem(str(self.path), "the file has no 'images' list.", severity="error"))
             return
         for position, record in enumerate(records):
-            if not isinstance(record, dict) or not _is_int(record.get("id")):
+            if not isinstance(record, dict) or not is_int(record.get("id")):
                 self.problems.append(Problem(str(self.path), "image record has no integer id; it is skipped.",
                                              f"images[{position}]"))
                 continue
@@ -620,10 +430,10 @@ class CocoInstances:
         for record in self._records:
             record = record if isinstance(record, dict) else {}
             raw = record.get("attribute_ids")
-            rows.append(tuple(record.get(key) if _is_int(record.get(key)) else MISSING
+            rows.append(tuple(record.get(key) if is_int(record.get(key)) else MISSING
                               for key in ("image_id", "id", "category_id"))
                         + (tuple(raw) if isinstance(raw, list) else (),
-                           record.get("iscrowd") if _is_int(record.get("iscrowd")) else 0))
+                           record.get("iscrowd") if is_int(record.get("iscrowd")) else 0))
         return pd.DataFrame(rows, columns=self.TABLE_COLUMNS)
 
     def image_ids(self) -> list[int]:
@@ -668,8 +478,8 @@ class CocoInstances:
             sample.problems.append(Problem(str(self.path), "image id not found in 'images'.", f"image {image_id}",
                                            severity="error"))
             return sample
-        width = record.get("width") if _is_int(record.get("width")) else None
-        height = record.get("height") if _is_int(record.get("height")) else None
+        width = record.get("width") if is_int(record.get("width")) else None
+        height = record.get("height") if is_int(record.get("height")) else None
         url = str(record.get("coco_url") or record.get("original_url") or "")
         sample = Sample(id=str(image_id), image=ImageSource(path=self.image_path(record), url=url),
                         width=width, height=height)
@@ -731,111 +541,6 @@ def instance_matches(instance: Instance, category_ids: Sequence[int], attribute_
         have = set(instance.attribute_ids)
         return requested <= have if require_all else bool(requested & have)
     return True
-
-
-# --- results files (predictions) ------------------------------------------------------------------
-
-@dataclass
-class CocoResults:
-    """Predictions of a COCO results file, converted against the categories of a ground-truth file."""
-
-    name: str
-    by_image: dict[int, list[dict]] = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)
-    count: int = 0
-
-    def instances(self, image_id: int, gt: CocoInstances, min_score: float = 0.0) -> list[Instance]:
-        """Return the predictions for one image with score >= ``min_score``, best first."""
-        image = gt.images.get(image_id)
-        found = [annotation_instance(record, image, gt.categories, gt.attributes, self.name, gt.options)
-                 for record in self.by_image.get(image_id, [])]
-        kept = [instance for instance in found if (instance.score or 0.0) >= min_score]
-        return sorted(kept, key=lambda instance: -(instance.score or 0.0))
-
-
-def read_results(data: bytes, name: str, gt: CocoInstances) -> CocoResults:
-    """Parse a COCO results file (a JSON list of annotations with ``score``) against a ground-truth file."""
-    results = CocoResults(name)
-    try:
-        value, problems = parse_json(data, name)
-    except orjson.JSONDecodeError as error:
-        results.problems.append(Problem(name, f"file could not be parsed as JSON: {error}.", severity="error"))
-        return results
-
-    results.problems.extend(problems)
-    if isinstance(value, dict) and isinstance(value.get("annotations"), list):
-        results.problems.append(Problem(name, "the file is an object with 'annotations', not a results list; "
-                                        "its annotations are read as predictions.", severity="info"))
-        value = value["annotations"]
-    if not isinstance(value, list):
-        results.problems.append(Problem(name, f"top level is a JSON {type(value).__name__}; a COCO results file "
-                                        "is a list of annotations with image_id, category_id and score.",
-                                        severity="error"))
-        return results
-
-    gt.load()
-    unknown_images = 0
-    for position, record in enumerate(value):
-        if not isinstance(record, dict):
-            results.problems.append(Problem(name, "result is not a JSON object.", f"result {position}"))
-            continue
-        record = dict(record)
-        # Results files often have no ids, so the position in the file identifies the result.
-        record.setdefault("id", f"r{position}")
-        if record.get("image_id") not in gt.images:
-            unknown_images += 1
-            continue
-        if "segmentation" not in record and "bbox" not in record:
-            results.problems.append(Problem(name, "result has neither segmentation nor bbox.",
-                                            f"image {record.get('image_id')}, result {record['id']}"))
-            continue
-        results.by_image.setdefault(record["image_id"], []).append(record)
-        results.count += 1
-
-    if unknown_images:
-        results.problems.append(Problem(name, f"{unknown_images} results name an image_id that is not in "
-                                        f"{gt.path.name}; they are not shown.",
-                                        hint="Pick the results file made for this annotation file."))
-    log.info("%s: %d results on %d images", name, results.count, len(results.by_image))
-    return results
-
-
-@dataclass
-class Match:
-    """The ground-truth instance that best overlaps one prediction."""
-
-    prediction: Instance
-    ground_truth: Instance | None
-    iou: float
-
-
-def match_predictions(predictions: list[Instance], ground_truth: list[Instance], height: int,
-                      width: int) -> list[Match]:
-    """Pair each prediction with the ground-truth instance of highest mask IoU (box IoU when either has no mask)."""
-    matches = []
-    gt_masks = [instance_rle(instance, height, width) for instance in ground_truth]
-    for prediction in predictions:
-        best, best_iou = None, 0.0
-        predicted = instance_rle(prediction, height, width)
-        for candidate, candidate_mask in zip(ground_truth, gt_masks):
-            if predicted is not None and candidate_mask is not None:
-                iou = float(mask_utils.iou([predicted], [candidate_mask], [0])[0][0])
-            elif prediction.bbox is not None and candidate.bbox is not None:
-                iou = _box_iou(prediction.bbox, candidate.bbox)
-            else:
-                continue
-            if iou > best_iou:
-                best, best_iou = candidate, iou
-        matches.append(Match(prediction, best, best_iou))
-    return matches
-
-
-def _box_iou(a: np.ndarray, b: np.ndarray) -> float:
-    width = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    height = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = width * height
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return float(inter / union) if union > 0 else 0.0
 
 
 # --- DeepFashion2 in the layout of its official COCO converter ------------------------------------
@@ -918,22 +623,6 @@ def json_kind(path: Path) -> str:
     except OSError:
         return "other"
     return {b"{": "object", b"[": "list"}.get(head[:1], "other")
-
-
-def find_results_files(root: Path, max_files: int = 200, max_depth: int = 4) -> list[Path]:
-    """Return the JSON files under ``root`` whose top level is a list (COCO results), sorted by path."""
-    found: list[Path] = []
-    root = Path(root)
-    for path in sorted(root.rglob("*.json")):
-        if len(path.relative_to(root).parts) > max_depth:
-            continue
-        if json_kind(path) == "list":
-            found.append(path)
-            if len(found) >= max_files:
-                log.warning("%s: more than %d results files, so only the first %d are listed", root, max_files,
-                            max_files)
-                break
-    return found
 
 
 def find_image_dir(candidates: Sequence[Path], file_names: Sequence[str]) -> Path | None:

@@ -18,17 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from loaders.coco import (
-    CocoDataset,
-    CocoInstances,
-    CocoOptions,
-    Label,
-    boxes_differ,
-    check_bbox,
-    check_segmentation,
-    find_image_dir,
-    geometry_box,
-)
+from loaders.coco import CocoDataset, CocoInstances, CocoOptions, Label, find_image_dir
+from loaders.coco_geometry import boxes_differ, check_bbox, check_segmentation, geometry_box
 from loaders.model import Instance, Sample
 
 log = logging.getLogger(__name__)

@@ -7,15 +7,9 @@ import pytest
 from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
 
-from loaders.coco import (
-    CocoInstances,
-    Label,
-    instance_matches,
-    matching_images,
-    read_deepfashion2_coco,
-    read_results,
-    rle_counts_from_string,
-)
+from loaders.coco import CocoInstances, Label, instance_matches, matching_images, read_deepfashion2_coco
+from loaders.coco_geometry import rle_counts_from_string
+from loaders.coco_results import read_results
 from render.masks import full_mask
 
 

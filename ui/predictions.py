@@ -10,7 +10,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from loaders.coco import CocoInstances, CocoResults, find_results_files, match_predictions, read_results
+from loaders.coco import CocoInstances
+from loaders.coco_results import CocoResults, find_results_files, match_predictions, read_results
 from loaders.model import Instance, Sample
 from loaders.roots import PathOutsideRoots, confine
 from render.annotate import draw_instances
