@@ -24,7 +24,7 @@ def load_parts(root: str, model: str) -> dict:
              "lines": dataset.load_feature_lines(model), "pose": dataset.load_pose(model)}
     mesh = parts["mesh"].value
     if mesh is not None and mesh.texture is not None:
-        # Filling transparent texels took 0.8 s for a 2048 x 2048 texture on a 2-core machine: once per model.
+        # Filling transparent texels took 0.8 s for a 2048 x 2048 texture on 2 cores, so it runs once per model.
         mesh.texture = mesh3d.opaque_texture(mesh.texture)
     return parts
 
