@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from loaders.model import ImageSource, Problem, Sample
+from loaders.qa import Check, Flag
 
 log = logging.getLogger(__name__)
 
@@ -196,6 +197,30 @@ class FashionMnistDataset:
         name = CLASSES[label] if label < len(CLASSES) else str(label)
         return Sample(id=str(index), split=data.name, image=ImageSource(array=data.images[index]),
                       width=28, height=28, labels={"class": [f"{label} {name}"]})
+
+
+def duplicate_of(images: np.ndarray) -> dict[int, int]:
+    """Return, for every image that repeats an earlier one pixel for pixel, the index of the first copy.
+
+    The official files have such repeats: 43 pairs inside train and 1 inside test.
+    """
+    rows = np.ascontiguousarray(images.reshape(len(images), -1))
+    _, first, inverse = np.unique(rows, axis=0, return_index=True, return_inverse=True)
+    firsts = first[inverse.ravel()]
+    return {int(index): int(earlier) for index, earlier in enumerate(firsts) if earlier != index}
+
+
+def duplicate_check(data: SplitData) -> Check:
+    """Return the check that flags images identical to an earlier image of the split."""
+    repeats = duplicate_of(data.images) if data.usable else {}
+
+    def run(sample: Sample) -> list[Flag]:
+        earlier = repeats.get(int(sample.id))
+        if earlier is None:
+            return []
+        return [Flag("duplicate_image", sample.split, sample.id, "", f"same pixels as image {earlier}")]
+
+    return Check("duplicate_image", "Image identical to an earlier image of the split.", run)
 
 
 def balance_problems(split: str, labels: np.ndarray, path: Path) -> list[Problem]:

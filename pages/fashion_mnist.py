@@ -7,10 +7,11 @@ import numpy as np
 import plotly.express as px
 import streamlit as st
 
-from loaders.fashion_mnist import CLASSES, FashionMnistDataset, file_problems_for_missing
+from loaders.fashion_mnist import CLASSES, FashionMnistDataset, duplicate_check, file_problems_for_missing
 from ui.browse import sample_navigator
-from ui.common import dataset_root, init_state, query_default, show_problems, sync_query
+from ui.common import dataset_root, escape_markdown, init_state, query_default, show_problems, sync_query
 from ui.i18n import t
+from ui.quality import export_buttons, quality_panel, review_form
 
 GRID_SIZE = 60
 
@@ -64,6 +65,12 @@ chosen = st.sidebar.multiselect(t("Classes"), list(range(10)), format_func=class
 indices = np.flatnonzero(np.isin(data.labels, chosen)) if chosen else np.arange(len(data.labels))
 ids = [str(index) for index in indices]
 
+view = quality_panel("fmnist", "fashion_mnist", root, [(split, sample_id) for sample_id in ids],
+                     lambda _, sample_id: dataset.sample(data, int(sample_id)), [duplicate_check(data)])
+if view.keys is not None:
+    ids = [sample_id for _, sample_id in view.keys]
+    indices = np.array([int(sample_id) for sample_id in ids], dtype=int)
+
 sample_id = sample_navigator("fmnist", ids, t("Image (of {count} shown)", count=len(ids)))
 if sample_id is None:
     st.stop()
@@ -71,9 +78,12 @@ sample = dataset.sample(data, int(sample_id))
 
 big, grid = st.columns([1, 3])
 with big:
-    st.image(enlarge(sample.image.array, 280), width=280)
+    picture = enlarge(sample.image.array, 280)
+    st.image(picture, width=280)
     st.text(t("Index {index} in the file", index=sample.id))
     st.text(t("Label: {label}", label=sample.labels["class"][0]))
+    for flag in view.report.flags_for(split, sample_id) if view.report else []:
+        st.warning(escape_markdown(f"{flag.check_id}: {flag.detail}"), icon=":material/flag:")
 with grid:
     position = st.session_state["fmnist_position"] - 1
     start = (position // GRID_SIZE) * GRID_SIZE
@@ -82,6 +92,10 @@ with grid:
     st.image([enlarge(data.images[index], 84) for index in shown],
              caption=[f"{index}: {CLASSES[data.labels[index]]}" for index in shown], width=84)
 
+with st.expander(t("Review this sample"), icon=":material/rate_review:"):
+    review_form("fmnist", "fashion_mnist", root, sample)
+    export_buttons("fmnist", np.repeat(picture[:, :, None], 3, axis=2), sample, view,
+                   [(split, sample_id) for sample_id in ids])
 class_chart(data.labels, t("Images per class in {split}", split=split))
 for name in dataset.labels_only():
     labels, problems = dataset.read_labels(name)

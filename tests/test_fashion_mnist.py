@@ -105,3 +105,25 @@ def test_demo_data_reads():
     # Garment drawings: bright on a black background, not noise.
     assert data.images[:, 0, :].mean() < 10
     assert data.images[:, 10:18, 10:18].mean() > 60
+
+
+def test_duplicate_images_found():
+    from loaders.fashion_mnist import duplicate_of
+
+    images = np.zeros((4, 28, 28), dtype=np.uint8)
+    images[1, 0, 0] = 1
+    images[3, 0, 0] = 1
+    assert duplicate_of(images) == {2: 0, 3: 1}
+
+
+def test_duplicate_check_on_demo_data():
+    from loaders.fashion_mnist import duplicate_check
+    from loaders.qa import run_checks
+    from loaders.roots import DEMO_DIR
+
+    dataset = FashionMnistDataset(DEMO_DIR / "fashion-mnist")
+    data = dataset.read_split("demo")
+    report = run_checks((dataset.sample(data, index) for index in range(len(data.labels))), [duplicate_check(data)])
+    (flag,) = report.flags
+    assert flag.detail == "same pixels as image 0"
+    assert data.labels[int(flag.sample_id)] == data.labels[0]

@@ -39,3 +39,13 @@ def test_verdict_saved_and_shown(run_page, tmp_path):
     assert history[0].value.note.tolist() == ["hem polygon cuts the <b>skirt</b>"]
     app.sidebar.radio(key="df2_reviewed").set_value("reviewed").run()
     assert app.number_input(key="df2_position").max == 1
+
+
+def test_fashion_mnist_duplicate_walk(run_page):
+    app = run_page("fashion_mnist")
+    app.button(key="fmnist_qa_run").click().run()
+    app.sidebar.toggle(key="fmnist_qa_only").set_value(True).run()
+    assert not app.exception
+    assert app.number_input(key="fmnist_position").max == 1
+    flags = " ".join(element.value.replace("\\", "") for element in app.warning)
+    assert "duplicate_image: same pixels as image 0" in flags

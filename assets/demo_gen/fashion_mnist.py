@@ -1,5 +1,7 @@
 """Synthetic Fashion-MNIST data: gzipped IDX files of 28 x 28 garment drawings, 60 per class.
 
+The last image of image 0's class repeats image 0 pixel for pixel.
+
 The split is named ``demo`` rather than ``train`` or ``t10k``, because the official
 names promise the published class counts (6,000 and 1,000 per class).
 """
@@ -58,6 +60,9 @@ def generate(out_dir: Path) -> None:
     labels = np.repeat(np.arange(10, dtype=np.uint8), PER_CLASS)
     rng.shuffle(labels)
     images = np.stack([draw_class(int(label), rng) for label in labels])
+    # One exact repeat, as the official files have (43 pairs in train), for the duplicate check.
+    repeat = int(np.flatnonzero(labels == labels[0])[-1])
+    images[repeat] = images[0]
     folder = out_dir / "data" / "fashion"
     folder.mkdir(parents=True)
     # mtime=0 keeps the gzip bytes identical between runs.
