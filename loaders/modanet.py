@@ -20,7 +20,7 @@ import numpy as np
 
 from loaders.coco import CocoDataset, CocoInstances, CocoOptions, Label, find_image_dir
 from loaders.coco_geometry import boxes_differ, check_bbox, check_segmentation, geometry_box
-from loaders.model import Instance, Sample
+from loaders.model import Instance, Sample, box_from_points
 
 log = logging.getLogger(__name__)
 
@@ -92,12 +92,24 @@ def images_with_box_mismatch(coco: CocoInstances) -> list[int]:
     found = []
     for image_id in coco.image_ids():
         for record in coco.annotation_records(image_id):
-            if not isinstance(record, dict):
-                continue
             file_box, _ = check_bbox(record.get("bbox"))
-            geometry = check_segmentation(record.get("segmentation"), None, None)
-            drawn_box = geometry_box(geometry.polygons, geometry.rle)
+            drawn_box = _polygon_box(record.get("segmentation"))
+            if drawn_box is None and isinstance(record.get("segmentation"), dict):
+                geometry = check_segmentation(record["segmentation"], None, None)
+                drawn_box = geometry_box(geometry.polygons, geometry.rle)
             if file_box is not None and drawn_box is not None and boxes_differ(file_box, drawn_box):
                 found.append(image_id)
                 break
     return found
+
+
+def _polygon_box(segmentation: object) -> np.ndarray | None:
+    """Return the xyxy box of a list of polygons, or None when it is not one (then the full check runs)."""
+    if not isinstance(segmentation, list) or not segmentation:
+        return None
+    try:
+        # A fast path for the common case; malformed polygons are reported when their image is shown.
+        points = np.concatenate([np.asarray(polygon, dtype=np.float64).reshape(-1, 2) for polygon in segmentation])
+    except (TypeError, ValueError):
+        return None
+    return box_from_points(points) if np.isfinite(points).all() else None
