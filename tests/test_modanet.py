@@ -169,3 +169,16 @@ def test_page_broken_train_file_keeps_val(run_page, realdata, tmp_path):
     app.selectbox(key="modanet_split").set_value("val").run()
     assert not app.exception
     assert len(app.get("image")) == 1
+
+
+def test_page_demo_predictions_overlaid(run_page):
+    app = run_page("modanet", query={"sample": "101"})
+    app.selectbox(key="modanet_results").set_value("results/train_results.json").run()
+    app.slider(key="modanet_min_score").set_value(0.0).run()
+    app.radio(key="modanet_pred_mode").set_value("overlaid").run()
+    assert not app.exception
+    assert len(app.get("image")) == 1
+    matches = app.dataframe[0].value
+    assert len(matches) == 3
+    assert matches["same category"].all()
+    assert (matches["IoU"] > 0.5).all()

@@ -1,7 +1,8 @@
 """Synthetic ModaNet in its release layout: COCO instances JSON and images named '%07d.jpg' % id.
 
-Writes ``annotations/modanet2018_instances_{train,val}.json`` and ``images/*.jpg``
-(400x600, like PaperDoll photos). As in the first train release, a multi-polygon
+Writes ``annotations/modanet2018_instances_{train,val}.json``, ``images/*.jpg``
+(400x600, like PaperDoll photos) and a COCO results file with polygon and box-only
+predictions for the train images, ``results/train_results.json``. As in the first train release, a multi-polygon
 annotation's ``bbox`` covers only its last polygon and ``area`` is the bbox's
 width x height. The val file has ``"annotations": []``, as in the final release.
 """
@@ -88,6 +89,23 @@ def _annotation(annotation_id: int, image_id: int, region: Region) -> dict:
             "image_id": image_id}
 
 
+def _results(annotations: list[dict], rng: np.random.Generator) -> list[dict]:
+    """Return made-up predictions: shifted polygons with varied scores, every fifth one as a box only."""
+    results = []
+    for index, record in enumerate(annotations):
+        shift = rng.normal(0, 5, size=2)
+        result = {"image_id": record["image_id"], "category_id": record["category_id"],
+                  "score": round(float(rng.uniform(0.2, 0.98)), 3)}
+        if index % 5 == 4:
+            x, y, w, h = record["bbox"]
+            result["bbox"] = [round(x + shift[0], 1), round(y + shift[1], 1), w, h]
+        else:
+            result["segmentation"] = [np.round(np.asarray(polygon).reshape(-1, 2) + shift, 1).ravel().tolist()
+                                      for polygon in record["segmentation"]]
+        results.append(result)
+    return results
+
+
 def _image_record(image_id: int, width: int = WIDTH, height: int = HEIGHT) -> dict:
     return {"file_name": f"{image_id:07d}.jpg", "width": width, "id": image_id, "license": 3, "height": height}
 
@@ -118,6 +136,8 @@ def generate(out_dir: Path) -> None:
         images.append(_image_record(image_id, width, height))
         (out_dir / "images" / (f"{image_id:07d}.jpg")).write_bytes(encode_jpeg(image, 80))
     _write(out_dir / "annotations" / "modanet2018_instances_train.json", _file(images, annotations))
+    (out_dir / "results").mkdir()
+    _write(out_dir / "results" / "train_results.json", _results(annotations, rng))
 
     val_images = []
     for image_id in VAL_IDS:
@@ -129,5 +149,5 @@ def generate(out_dir: Path) -> None:
     _write(out_dir / "annotations" / "modanet2018_instances_val.json", _file(val_images, []))
 
 
-def _write(path: Path, data: dict) -> None:
+def _write(path: Path, data: object) -> None:
     path.write_text(json.dumps(data, separators=(",", ":")) + "\n", encoding="utf-8")
