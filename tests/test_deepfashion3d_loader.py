@@ -336,3 +336,27 @@ def test_material_outside_root_ignored(tmp_path):
 
     assert loaded.value.texture is None
     assert "points outside the dataset root" in loaded.problems[0].message
+
+
+def test_numpy1_pickle_loads():
+    data = pickle.dumps({"pose": np.arange(72, dtype=np.float32)}, protocol=2)
+    numpy1 = data.replace(b"numpy._core.multiarray", b"numpy.core.multiarray")
+    assert numpy1 != data
+
+    assert safe_unpickle(numpy1)["pose"][:3].tolist() == [0.0, 1.0, 2.0]
+
+
+def short_string(value: bytes) -> bytes:
+    return b"U" + bytes([len(value)]) + value
+
+
+def test_python2_pickle_loads():
+    # Python 2 wrote the array buffer as a str; bytes above 127 do not decode as ASCII.
+    buffer = np.array([0.5, -2.0, 3.25], dtype="<f8").tobytes()
+    data = (b"\x80\x02}(" + short_string(b"trans")
+            + b"cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x00\x85" + short_string(b"b") + b"\x87R"
+            + b"(K\x01K\x03\x85cnumpy\ndtype\n" + short_string(b"f8") + b"K\x00K\x01\x87R(K\x03"
+            + short_string(b"<") + b"NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb\x89" + short_string(buffer)
+            + b"tbu.")
+
+    assert safe_unpickle(data)["trans"].tolist() == [0.5, -2.0, 3.25]
