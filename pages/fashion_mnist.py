@@ -26,12 +26,20 @@ def read_split(root: str, split: str):
     return open_dataset(root).read_split(split)
 
 
-def class_chart(labels: np.ndarray, title: str) -> None:
+def class_chart(labels: np.ndarray, title: str, key: str, clickable: bool = False) -> None:
     counts = np.bincount(labels, minlength=10)[:10]
     chart = px.bar(x=[f"{index} {name}" for index, name in enumerate(CLASSES)], y=counts,
                    labels={"x": t("class"), "y": t("images")}, title=title)
     chart.update_layout(height=280, margin={"t": 40, "b": 0})
-    st.plotly_chart(chart, width="stretch")
+    st.plotly_chart(chart, width="stretch", key=key, on_select="rerun" if clickable else "ignore",
+                    selection_mode="points")
+
+
+def clicked_classes(key: str) -> list[int]:
+    """Return the classes whose bars are selected in the chart with this key (it is drawn further down)."""
+    event = st.session_state.get(key) or {}
+    points = event.get("selection", {}).get("points", []) if isinstance(event, dict) else []
+    return [int(str(point["x"]).split()[0]) for point in points if "x" in point]
 
 
 def enlarge(image: np.ndarray, size: int) -> np.ndarray:
@@ -62,6 +70,7 @@ if not data.usable:
 class_names = [f"{index} {name}" for index, name in enumerate(CLASSES)]
 chosen = st.sidebar.multiselect(t("Classes"), list(range(10)), format_func=class_names.__getitem__,
                                 key="fmnist_classes")
+chosen = chosen or clicked_classes("fmnist_class_chart")
 indices = np.flatnonzero(np.isin(data.labels, chosen)) if chosen else np.arange(len(data.labels))
 ids = [str(index) for index in indices]
 
@@ -96,11 +105,12 @@ with st.expander(t("Review this sample"), icon=":material/rate_review:"):
     review_form("fmnist", "fashion_mnist", root, sample)
     export_buttons("fmnist", np.repeat(picture[:, :, None], 3, axis=2), sample, view,
                    [(split, sample_id) for sample_id in ids])
-class_chart(data.labels, t("Images per class in {split}", split=split))
+class_chart(data.labels, t("Images per class in {split} (click a bar to browse that class)", split=split),
+            "fmnist_class_chart", clickable=True)
 for name in dataset.labels_only():
     labels, problems = dataset.read_labels(name)
     with st.expander(t("Labels file without images: {name}", name=name)):
         show_problems(problems)
         if labels is not None:
             st.text(t("{count} labels; class balance checked against the published counts.", count=len(labels)))
-            class_chart(labels, t("Labels per class in {split}", split=name))
+            class_chart(labels, t("Labels per class in {split}", split=name), f"fmnist_labels_{name}")

@@ -97,3 +97,12 @@ def test_deepfashion2_bad_files_shown(run_page, realdata, tmp_path):
     record = json.loads((root / "validation" / "annos" / "000265.json").read_text())
     assert record["pair_id"] == 22
     assert images_shown(app) >= 1
+
+
+def test_fashion_mnist_chart_click_filters(run_page):
+    app = run_page("fashion_mnist")
+    app.session_state["fmnist_class_chart"] = {"selection": {"points": [{"x": "9 Ankle boot"}]}}
+    app.run()
+    assert not app.exception
+    assert app.number_input(key="fmnist_position").max == 60
+    assert "Label: 9 Ankle boot" in [element.value for element in app.text]
