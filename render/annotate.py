@@ -164,6 +164,23 @@ def draw_keypoints(image: np.ndarray, instances: list[Instance], style: Style) -
     return _with_opacity(image, drawn, style.keypoint_opacity)
 
 
+def draw_keypoint_names(image: np.ndarray, instances: list[Instance], style: Style) -> np.ndarray:
+    """Write each placed keypoint's schema name beside it, dark on a light outline."""
+    canvas = Image.fromarray(image)
+    draw = ImageDraw.Draw(canvas)
+    text_font = font(max(9, style.font_size - 2))
+    for instance in instances:
+        points, schema = instance.keypoints, instance.keypoint_schema
+        if points is None or schema is None:
+            continue
+        for index in np.flatnonzero(keypoints_with_position(points)):
+            if index < len(schema.keypoint_names):
+                x, y = float(points[index, 0]), float(points[index, 1])
+                draw.text((x + style.keypoint_radius + 2, y - style.font_size / 2), schema.keypoint_names[index],
+                          fill=DARK, font=text_font, stroke_width=2, stroke_fill=WHITE)
+    return np.asarray(canvas).copy()
+
+
 def label_text(instance: Instance, style: Style) -> str:
     """Return the text drawn beside an instance: category, score and attribute tags."""
     text = instance.category_name or (str(instance.category_id) if instance.category_id is not None else "")
@@ -258,6 +275,8 @@ def draw_instances(image: np.ndarray, instances: list[Instance], style: Style | 
         out = draw_boxes(out, instances, style)
     if style.keypoints:
         out = draw_keypoints(out, instances, style)
+        if style.keypoint_names:
+            out = draw_keypoint_names(out, instances, style)
     if style.labels:
         out = draw_labels(out, instances, style, masks)
     if style.legend:

@@ -18,6 +18,8 @@ class Style:
     keypoints: bool = True
     keypoint_opacity: float = 1.0
     skeleton: bool = True
+    # Write each keypoint's name from its schema beside the point.
+    keypoint_names: bool = False
     labels: bool = True
     label_opacity: float = 0.85
     attribute_tags: bool = True

@@ -157,3 +157,13 @@ def test_legend_and_labels_draw_text():
     assert labelled[20:40, 20:60].any()
     legend = draw_instances(image, [instance], Style(**{**style.__dict__, "labels": False, "legend": True}))
     assert legend[5:30, 120:].any()
+
+
+def test_keypoint_names_written_when_enabled():
+    image = np.zeros((100, 200, 3), dtype=np.uint8)
+    instance = keypoint_instance([[20, 50, Visibility.VISIBLE], [np.nan, np.nan, Visibility.NOT_LABELLED]], ())
+    without = draw_instances(image, [instance], ONLY_KEYPOINTS)
+    with_names = draw_instances(image, [instance], Style(**{**ONLY_KEYPOINTS.__dict__, "keypoint_names": True}))
+    # The name "0" is written to the right of the point at (20, 50); nothing for the unlabelled point.
+    assert not without[40:60, 27:45].any()
+    assert with_names[40:60, 27:45].any()

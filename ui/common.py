@@ -80,6 +80,7 @@ def style_controls(page_key: str, keypoints: bool = True, masks: bool = True) ->
     if keypoints:
         style.keypoints = box.toggle(t("Keypoints"), True, key=f"{page_key}_keypoints")
         style.skeleton = box.toggle(t("Skeleton"), True, key=f"{page_key}_skeleton")
+        style.keypoint_names = box.toggle(t("Keypoint names"), False, key=f"{page_key}_keypoint_names")
         style.keypoint_opacity = box.slider(t("Keypoint opacity"), 0.0, 1.0, 1.0, 0.05,
                                             key=f"{page_key}_keypoint_opacity")
     else:
