@@ -736,6 +736,7 @@ class DeepFashion3DDataset:
         garment = model.partition("-")[0]
         kind = self.garment_type(garment)
         names = feature_line_names(kind, self.version)
+
         problems: list[Problem] = []
         if kind is None:
             problems.append(Problem(str(next(iter(paths.values())).parent),
@@ -746,6 +747,7 @@ class DeepFashion3DDataset:
             problems.append(Problem(str(next(iter(paths.values())).parent),
                                     "V1 feature lines are reported not to be aligned with the V1 point clouds, so "
                                     "an offset between them may be in the data.", severity="info"))
+
         lines = []
         for code, path in sorted(paths.items()):
             name = names.get(code)

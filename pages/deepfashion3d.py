@@ -93,13 +93,13 @@ if not garments:
                root=root))
     st.stop()
 
-wanted_garment, _, wanted_pose = query_default("sample").partition("-")
-init_state("df3d_garment", wanted_garment if wanted_garment in garments else garments[0])
+requested_garment, _, requested_pose = query_default("sample").partition("-")
+init_state("df3d_garment", requested_garment if requested_garment in garments else garments[0])
 garment = st.sidebar.selectbox(t("Garment"), garments, key="df3d_garment",
                                format_func=lambda g: f"{g} {dataset.category(g)}".strip())
 poses = dataset.poses(garment)
 if st.session_state.get("df3d_pose") not in poses:
-    st.session_state["df3d_pose"] = wanted_pose if wanted_pose in poses else poses[0]
+    st.session_state["df3d_pose"] = requested_pose if requested_pose in poses else poses[0]
 pose = st.sidebar.selectbox(t("Pose"), poses, key="df3d_pose")
 model = model_id(garment, pose)
 sync_query(sample=model)
