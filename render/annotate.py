@@ -11,6 +11,7 @@ Every layer draws on a copy; the input image is never changed.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import cv2
@@ -24,6 +25,7 @@ from render.masks import CroppedMask, instance_mask
 from render.style import Style
 
 WHITE = (255, 255, 255)
+VISIBLE, OCCLUDED = int(Visibility.VISIBLE), int(Visibility.OCCLUDED)
 DARK = (20, 20, 20)
 
 
@@ -53,38 +55,39 @@ def legend_entries(instances: list[Instance], style: Style) -> list[LegendEntry]
     return list(entries.values())
 
 
-def _blend(base: np.ndarray, painted: np.ndarray, covered: np.ndarray, opacity: float) -> np.ndarray:
-    """Blend ``painted`` over ``base`` where ``covered``, once for the whole image."""
-    if not covered.any():
-        return base
-    blended = cv2.addWeighted(painted, opacity, base, 1.0 - opacity, 0.0)
-    out = base.copy()
-    np.copyto(out, blended, where=covered[:, :, None])
-    return out
-
-
 def draw_masks(image: np.ndarray, instances: list[Instance], style: Style,
                masks: list[CroppedMask | None] | None = None) -> np.ndarray:
     """Fill each instance's mask, largest first, into one layer and blend it once.
 
     Painting into one layer means overlapping masks do not darken each other; the
-    smaller instance stays on top because it is painted last.
+    smaller instance stays on top because it is painted last. OpenCV's masked copies
+    do the per-pixel work, which costs a fraction of numpy's boolean indexing.
     """
     height, width = image.shape[:2]
     if masks is None:
         masks = [instance_mask(instance, height, width) for instance in instances]
     colors = instance_colors(instances, style)
-    painted = image.copy()
-    covered = np.zeros((height, width), dtype=bool)
+    # Only covered pixels of this layer are used, so it starts as zeros (cheap) rather than a copy.
+    painted = np.zeros_like(image)
+    covered = np.zeros((height, width), dtype=np.uint8)
     order = sorted((index for index, mask in enumerate(masks) if mask is not None),
                    key=lambda index: -masks[index].area)
     for index in order:
         mask = masks[index]
         h, w = mask.mask.shape
-        window = painted[mask.y0:mask.y0 + h, mask.x0:mask.x0 + w]
-        window[mask.mask] = colors[index]
-        covered[mask.y0:mask.y0 + h, mask.x0:mask.x0 + w] |= mask.mask
-    return _blend(image, painted, covered, style.mask_opacity)
+        mask_bytes = mask.mask.view(np.uint8)
+        target = painted[mask.y0:mask.y0 + h, mask.x0:mask.x0 + w]
+        # Clear the masked pixels (a larger mask may have painted them), then add the colour.
+        cv2.bitwise_and(target, (0, 0, 0, 0), dst=target, mask=mask_bytes)
+        cv2.add(target, (*colors[index], 0), dst=target, mask=mask_bytes)
+        window = covered[mask.y0:mask.y0 + h, mask.x0:mask.x0 + w]
+        cv2.bitwise_or(window, mask_bytes, dst=window)
+    if not order:
+        return image
+    blended = cv2.addWeighted(painted, style.mask_opacity, image, 1.0 - style.mask_opacity, 0.0)
+    out = image.copy()
+    cv2.copyTo(blended, covered, out)
+    return out
 
 
 def _with_opacity(image: np.ndarray, drawn: np.ndarray, opacity: float) -> np.ndarray:
@@ -146,17 +149,22 @@ def draw_keypoints(image: np.ndarray, instances: list[Instance], style: Style) -
         pixel[placed] = np.round(points[placed, :2]).astype(np.int32)
         schema = instance.keypoint_schema
         if style.skeleton and schema is not None and schema.edges:
-            lines = [pixel[[a, b]] for a, b in schema.edges
-                     if a < len(points) and b < len(points) and placed[a] and placed[b]]
+            placed_list = placed.tolist()
+            count = len(placed_list)
+            lines = [pixel[[a, b]] for a, b in schema.edges if a < count and b < count and placed_list[a]
+                     and placed_list[b]]
             if lines:
                 cv2.polylines(drawn, lines, False, color, max(1, style.line_thickness - 1), cv2.LINE_AA)
-        codes = points[:, 2].astype(int)
-        for index in np.flatnonzero(placed):
-            center = (int(pixel[index, 0]), int(pixel[index, 1]))
-            if codes[index] == Visibility.VISIBLE:
+        # Plain Python ints in the loop: enum and numpy scalar access cost more than the drawing.
+        codes = points[:, 2].astype(int).tolist()
+        centers = pixel.tolist()
+        for index in np.flatnonzero(placed).tolist():
+            center = (centers[index][0], centers[index][1])
+            if codes[index] == VISIBLE:
                 cv2.circle(drawn, center, radius, color, -1, cv2.LINE_AA)
-                cv2.circle(drawn, center, radius, DARK, 1, cv2.LINE_AA)
-            elif codes[index] == Visibility.OCCLUDED:
+                # The thin dark rim is drawn without antialiasing: four times cheaper, same look.
+                cv2.circle(drawn, center, radius, DARK, 1, cv2.LINE_8)
+            elif codes[index] == OCCLUDED:
                 cv2.circle(drawn, center, radius, DARK, 3, cv2.LINE_AA)
                 cv2.circle(drawn, center, radius, color, 2, cv2.LINE_AA)
             else:
@@ -203,14 +211,20 @@ def _label_anchor(instance: Instance, mask: CroppedMask | None) -> tuple[int, in
     return None
 
 
+@functools.lru_cache(maxsize=2048)
 def _label_patch(text: str, color: tuple[int, int, int], text_font) -> np.ndarray:
-    """Return a label as an RGB patch: the text on the instance colour."""
+    """Return a label as a read-only RGB patch: the text on the instance colour.
+
+    Cached, because a page redraws the same labels on every rerun.
+    """
     left, top, right, bottom = text_font.getbbox(text)
     width, height = int(right - left) + 6, int(bottom - top) + 6
     patch = Image.new("RGB", (width, height), tuple(color))
     luminance = 0.299 * color[0] + 0.587 * color[1] + 0.114 * color[2]
     ImageDraw.Draw(patch).text((3 - left, 3 - top), text, fill=DARK if luminance > 140 else WHITE, font=text_font)
-    return np.asarray(patch)
+    pixels = np.asarray(patch).copy()
+    pixels.flags.writeable = False
+    return pixels
 
 
 def draw_labels(image: np.ndarray, instances: list[Instance], style: Style,
