@@ -57,3 +57,16 @@ def run_page(monkeypatch, tmp_path):
         return app
 
     return run
+
+
+def page_text(app: AppTest) -> str:
+    """Return the text of every text, caption, markdown and alert element of a page run, one per line."""
+    parts = [element.value for kind in ("text", "caption", "markdown", "warning", "error", "info")
+             for element in app.get(kind)]
+    return "\n".join(str(part) for part in parts)
+
+
+@pytest.fixture
+def shown_text():
+    """Return ``page_text``, the function that collects the text a page run shows."""
+    return page_text

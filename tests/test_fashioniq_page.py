@@ -7,13 +7,7 @@ def texts(app) -> list[str]:
     return [str(element.value) for element in app.get("text")]
 
 
-def shown_text(app) -> str:
-    parts = [element.value for kind in ("text", "caption", "markdown", "warning", "error", "info")
-             for element in app.get(kind)]
-    return "\n".join(str(part) for part in parts)
-
-
-def test_page_demo_first_record(run_page):
+def test_page_demo_first_record(run_page, shown_text):
     app = run_page("fashioniq")
     assert not app.exception
     assert len(app.get("image")) == 2
@@ -24,7 +18,7 @@ def test_page_demo_first_record(run_page):
     assert "Caption 1: leading or trailing spaces" in shown_text(app)
 
 
-def test_page_demo_deep_link_val_tags(run_page):
+def test_page_demo_deep_link_val_tags(run_page, shown_text):
     app = run_page("fashioniq", query={"category": "toptee", "split": "val", "sample": "0"})
     assert not app.exception
     assert app.session_state["fiq_category"] == "toptee"
@@ -41,14 +35,14 @@ def test_page_demo_test_split_no_target(run_page):
     assert "Test records have no target." in [element.value for element in app.info]
 
 
-def test_page_demo_search(run_page):
+def test_page_demo_search(run_page, shown_text):
     app = run_page("fashioniq", query={"category": "toptee", "split": "train", "q": "OMBRÉ"})
     assert not app.exception
     assert "1 of 6 records match." in shown_text(app)
     assert "1. \u201cis ombré and has thinner straps\u201d" in texts(app)
 
 
-def test_page_real_files(run_page, realdata):
+def test_page_real_files(run_page, realdata, shown_text):
     app = run_page("fashioniq", {"fashioniq": realdata / "fashioniq"})
     assert not app.exception
     assert len(app.get("image")) == 2
@@ -58,7 +52,7 @@ def test_page_real_files(run_page, realdata):
     assert "8 of 11452 ASINs of split.dress.train.json have an image file." in shown_text(app)
 
 
-def test_page_real_deep_link_image_present(run_page, realdata):
+def test_page_real_deep_link_image_present(run_page, realdata, shown_text):
     app = run_page("fashioniq", {"fashioniq": realdata / "fashioniq"},
                    query={"category": "dress", "split": "train", "sample": "2201"})
     assert not app.exception

@@ -7,12 +7,6 @@ from loaders.zappos50k import ZapposDataset
 DEMO = Path(__file__).resolve().parent.parent / "assets" / "demo" / "zappos50k"
 
 
-def shown_text(app) -> str:
-    parts = [element.value for kind in ("text", "caption", "markdown", "warning", "error", "info")
-             for element in app.get(kind)]
-    return "\n".join(str(part) for part in parts)
-
-
 def test_page_demo_browse(run_page):
     app = run_page("zappos50k")
     assert not app.exception
@@ -31,7 +25,7 @@ def test_page_demo_deep_link_shoe(run_page):
     assert app.session_state["zap_position"] == 3
 
 
-def test_page_demo_filter_brand(run_page):
+def test_page_demo_filter_brand(run_page, shown_text):
     app = run_page("zappos50k", query={"category": "Boots", "brand": "Levi's"})
     assert not app.exception
     assert app.session_state["zap_category"] == "Boots"
@@ -40,7 +34,7 @@ def test_page_demo_filter_brand(run_page):
     assert "Boots/Ankle/Levi's&#174;/" in shown_text(app)
 
 
-def test_page_demo_missing_image_tile(run_page):
+def test_page_demo_missing_image_tile(run_page, shown_text):
     cid = ZapposDataset(DEMO).image_number(6).CID
     app = run_page("zappos50k", query={"sample": cid})
     assert not app.exception
@@ -48,7 +42,7 @@ def test_page_demo_missing_image_tile(run_page):
     assert "image not found under any spelling" in shown_text(app)
 
 
-def test_page_demo_comparison_deep_link(run_page):
+def test_page_demo_comparison_deep_link(run_page, shown_text):
     app = run_page("zappos50k", query={"view": "compare", "set": "equal", "attribute": "sporty", "sample": "2"})
     assert not app.exception
     assert app.session_state["zap_set"] == "equal"
@@ -60,7 +54,7 @@ def test_page_demo_comparison_deep_link(run_page):
     assert [metric.label for metric in app.metric] == ["Confidence", "Agreement"]
 
 
-def test_page_demo_lists_unfound_paths(run_page):
+def test_page_demo_lists_unfound_paths(run_page, shown_text):
     app = run_page("zappos50k")
     assert "1 of 26 listed images not found; 11 found under another spelling." in shown_text(app)
 
