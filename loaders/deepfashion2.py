@@ -5,7 +5,7 @@ Layout under the root::
     <split>/image/NNNNNN.jpg     splits: train, validation, test
     <split>/annos/NNNNNN.json    (no annos folder for test)
 
-Each JSON holds ``source`` and ``pair_id`` for the image and ``item1``, ``item2``, ...
+Each JSON contains ``source`` and ``pair_id`` for the image and ``item1``, ``item2``, ...
 for the garments. The same six-digit names occur in every split, so samples are
 keyed by (split, name).
 """

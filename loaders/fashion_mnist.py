@@ -234,6 +234,6 @@ def balance_problems(split: str, labels: np.ndarray, path: Path) -> list[Problem
 
 
 def file_problems_for_missing(root: Path) -> list[Problem]:
-    """Return a problem when a root holds no IDX file at all."""
+    """Return a problem when a root contains no IDX file at all."""
     return [Problem(str(root), "no Fashion-MNIST IDX files found here or in data/fashion.",
                     hint="Point the root at the folder that holds the *-idx*-ubyte.gz files.", severity="error")]

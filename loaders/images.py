@@ -179,7 +179,8 @@ def _peek_size(data: np.ndarray) -> tuple[bool, int, int]:
                 break
             marker = raw[position + 1]
             length = int.from_bytes(raw[position + 2:position + 4], "big")
-            # SOF0..SOF15 carry the frame size, except DHT (C4), JPG (C8) and DAC (CC).
+            # Markers C0..CF are start-of-frame headers with the size (ITU-T T.81, table B.1),
+            # except C4 (DHT), C8 (JPG) and CC (DAC).
             if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
                 height = int.from_bytes(raw[position + 5:position + 7], "big")
                 width = int.from_bytes(raw[position + 7:position + 9], "big")

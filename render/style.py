@@ -1,4 +1,4 @@
-"""How annotations are drawn: which layers are on, their opacity, and how colours are chosen."""
+"""Drawing settings: the layers shown, their opacity, and the colour scheme."""
 
 from __future__ import annotations
 

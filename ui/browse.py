@@ -62,7 +62,7 @@ def sample_navigator(page_key: str, ids: Sequence[str], label: str | None = None
 
 
 def annotated_extent(sample: Sample) -> tuple[int, int]:
-    """Return the image size from the sample, else a size that holds all its annotations."""
+    """Return the image size from the sample, else a size that contains all its annotations."""
     if sample.width and sample.height:
         return sample.width, sample.height
     right, bottom = 400.0, 300.0

@@ -28,7 +28,7 @@ Loader = Callable[[str, str], Sample]
 
 @dataclass
 class QualityView:
-    """What the quality panel decided: which samples to walk and what to highlight."""
+    """The quality panel's outcome: the samples to walk and the instances to highlight."""
 
     report: QaReport | None = None
     # None: no filter. Otherwise the (split, sample_id) keys to walk, in order.
@@ -106,7 +106,7 @@ def _review_exchange(page_key: str, family_key: str, root: str, verdicts: list[V
 
 
 def review_form(page_key: str, family_key: str, root: str, sample: Sample) -> None:
-    """Show the sample's verdicts and a form to add one; a failed write keeps the input and says why."""
+    """Show the sample's verdicts and a form to add one; a failed write keeps the input and shows the error."""
     store = ReviewStore()
     try:
         history = store.for_sample(family_key, root, sample.split, sample.id)
