@@ -25,7 +25,8 @@ import cv2
 import numpy as np
 
 from assets.demo_gen.garments import background, draw_garment, encode_jpeg
-from loaders.imaterialist import builtin_label_map, builtin_label_table
+from loaders.imaterialist_csv import builtin_label_table
+from loaders.imaterialist_json import builtin_label_map
 
 FOLDER = "imaterialist"
 
