@@ -24,6 +24,7 @@ from pathlib import Path
 import orjson
 
 from loaders.model import ImageSource, Problem, Sample
+from loaders.qa import Check, Flag
 
 log = logging.getLogger(__name__)
 
@@ -262,3 +263,32 @@ class FashionIQDataset:
         if problem not in self.problems:
             log.warning("%s", problem)
             self.problems.append(problem)
+
+
+# -- quality checks ----------------------------------------------------------------------------
+
+
+def check_captions(sample: Sample) -> list[Flag]:
+    """Flag the empty and the padded captions of a caption record sample."""
+    flags = []
+    for number, caption in enumerate(sample.captions, start=1):
+        notes = caption_notes(caption)
+        if "empty" in notes:
+            flags.append(Flag("caption_empty", sample.split, sample.id, "", f"caption {number} is {caption!r}"))
+        if "leading or trailing spaces" in notes:
+            flags.append(Flag("caption_padded", sample.split, sample.id, "", f"caption {number} is {caption!r}"))
+    return flags
+
+
+def check_target_image(sample: Sample) -> list[Flag]:
+    """Flag a record whose target has no image file; the generic image check covers the candidate."""
+    if sample.fields.get("target") and sample.fields.get("target image") is False:
+        return [Flag("target_image_missing", sample.split, sample.id, "", f"images/{sample.fields['target']}.jpg")]
+    return []
+
+
+def caption_checks() -> list[Check]:
+    """Return the Fashion IQ checks of caption record samples: empty and padded captions, target image."""
+    return [Check("caption_empty", "Caption that is empty or only spaces.", check_captions),
+            Check("caption_padded", "Caption with leading or trailing spaces.", check_captions),
+            Check("target_image_missing", "Target image of the record missing on disk.", check_target_image)]
