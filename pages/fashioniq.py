@@ -3,40 +3,60 @@
 import textwrap
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pandas as pd
 import streamlit as st
 
-from loaders.fashioniq import CaptionRecord, FashionIQDataset, caption_notes
-from loaders.images import placeholder, read_image
+from loaders.fashioniq import CaptionRecord, FashionIQDataset, caption_checks, caption_notes
+from loaders.fashioniq_index import FashionIQIndex, record_key
+from loaders.images import read_image
+from loaders.stats import DatasetTables, dataset_tables
+from render.tiles import placeholder
 from ui.browse import sample_navigator
-from ui.common import dataset_root, init_state, query_default, show_problems, sync_query
+from ui.common import dataset_root, escape_markdown, init_state, query_default, show_problems, sync_query
 from ui.i18n import t
+from ui.quality import export_buttons, quality_panel, review_form
+from ui.stats import statistics_panel
+
+TILE_HEIGHT = 320
 
 
 @st.cache_resource(show_spinner=False)
-def open_dataset(root: str) -> FashionIQDataset:
-    return FashionIQDataset(Path(root))
+def open_index(root: str) -> FashionIQIndex:
+    bar = st.progress(0.0, text=t("Indexing the caption, tag and URL files..."))
+    index = FashionIQIndex(FashionIQDataset(Path(root)), lambda done, total: bar.progress(done / max(total, 1)))
+    bar.empty()
+    return index
 
 
-def show_product(category: str, asin: str, split: str, role: str) -> None:
-    """Show one product image, or a tile with its ASIN and URL when the file is missing, and its tags."""
+@st.cache_resource(show_spinner=False)
+def split_tables(root: str, key: str) -> DatasetTables:
+    index = open_index(root)
+    category, split = key.split(".", 1)
+    return dataset_tables(index.record_sample(key, str(number)) for number in range(index.count(category, split)))
+
+
+def show_product(category: str, asin: str, split: str, role: str) -> np.ndarray:
+    """Show one product image (or a tile with its ASIN and URL when missing) and its tags; return the picture."""
     st.markdown(f"**{role}**")
-    sample = dataset.image_sample(category, asin, split)
+    sample = index.image_sample(category, asin, split)
     loaded = read_image(sample.image) if sample.fields["has image"] else None
     if loaded is not None and loaded.pixels is not None:
-        st.image(loaded.pixels, caption=asin, width="stretch")
+        picture = loaded.pixels
     else:
-        # OpenCV's fonts draw ASCII only, so the tile text is not translated.
-        lines = ["image missing", asin, *textwrap.wrap(sample.image.url, 34)]
-        st.image(placeholder(320, 320, lines), caption=asin, width="stretch")
+        lines = [t("image missing"), asin, *textwrap.wrap(sample.image.url, 34)]
+        picture = placeholder(TILE_HEIGHT, TILE_HEIGHT, lines)
         st.caption(t("No image file {name} on disk.", name=f"images/{asin}.jpg"))
         if sample.image.url:
             st.text(sample.image.url)
+    st.image(picture, caption=asin, width="stretch")
     if sample.labels:
         st.dataframe(pd.DataFrame({"tags": list(sample.labels), "words": list(sample.labels.values())}),
                      hide_index=True)
-    elif dataset.has_tags(category):
+    elif index.has_tags(category):
         st.caption(t("No tags for this ASIN."))
+    return cv2.resize(picture, (max(1, picture.shape[1] * TILE_HEIGHT // picture.shape[0]), TILE_HEIGHT))
 
 
 def show_captions(record: CaptionRecord) -> None:
@@ -55,12 +75,13 @@ choice = dataset_root("fashioniq")
 if choice.path is None:
     st.error(t("No Fashion IQ folder found. Set {variable}.", variable=choice.family.env_var))
     st.stop()
-dataset = open_dataset(str(choice.path))
-missing = dataset.missing_files()
+root = str(choice.path)
+missing = FashionIQDataset(choice.path).missing_files()
 if missing is not None:
     st.error(str(missing))
     st.stop()
-files = dataset.caption_files()
+index = open_index(root)
+files = index.caption_files()
 
 categories = list(files)
 init_state("fiq_category", query_default("category") if query_default("category") in categories else categories[0])
@@ -74,33 +95,47 @@ query = st.sidebar.text_input(t("Search captions and ASINs"), key="fiq_query",
                               help=t("Records whose captions or ASINs contain every word, ignoring case."))
 sync_query(category=category, split=split, q=query.strip())
 
-caption_file = dataset.captions(category, split)
-show_problems(caption_file.problems)
-numbers = dataset.search(category, split, query)
+show_problems(index.file_problems(category, split))
+key = record_key(category, split)
+numbers = index.search(category, split, query)
 if query.strip():
-    st.caption(t("{count} of {total} records match.", count=len(numbers), total=len(caption_file.records)))
+    st.caption(t("{count} of {total} records match.", count=len(numbers), total=index.count(category, split)))
+view = quality_panel("fiq", "fashioniq", root, [(key, str(number)) for number in numbers], index.record_sample,
+                     caption_checks())
+if view.keys is not None:
+    numbers = [int(sample_id) for _, sample_id in view.keys]
+with st.expander(t("Statistics of this caption file"), icon=":material/bar_chart:"):
+    if st.toggle(t("Compute statistics (reads every record of the file)"), key="fiq_stats"):
+        picked = statistics_panel("fiq", split_tables(root, key))
+        if picked is not None:
+            numbers = [number for number in numbers if (key, str(number)) in picked]
 record_id = sample_navigator("fiq", [str(number) for number in numbers],
                              label=t("Record (of {count})", count=len(numbers)))
 
 if record_id is not None:
-    record = caption_file.records[int(record_id)]
+    record = index.record(category, split, int(record_id))
     left, middle, right = st.columns([4, 3, 4])
     with left:
-        show_product(category, record.candidate, split, t("Candidate"))
+        pictures = [show_product(category, record.candidate, split, t("Candidate"))]
     with middle:
         show_captions(record)
+        for flag in view.report.flags_for(key, record_id) if view.report is not None else []:
+            st.warning(escape_markdown(f"{flag.check_id}: {flag.detail}"), icon=":material/flag:")
     with right:
         if record.target:
-            show_product(category, record.target, split, t("Target"))
+            pictures.append(show_product(category, record.target, split, t("Target")))
         else:
             st.markdown(f"**{t('Target')}**")
             st.info(t("Test records have no target."))
+    with st.expander(t("Review this record"), icon=":material/rate_review:", expanded=True):
+        sample = index.record_sample(key, record_id)
+        review_form("fiq", "fashioniq", root, sample)
+        export_buttons("fiq", np.hstack(pictures), sample, view, [(key, str(number)) for number in numbers])
 
 with st.expander(t("Images on disk for this split")):
-    asins = dataset.split_asins(category, split)
-    present = sorted(set(asins) & dataset.image_names())
+    present, total = index.split_images(category, split)
     st.caption(t("{present} of {total} ASINs of split.{category}.{split}.json have an image file.",
-                 present=len(present), total=len(asins), category=category, split=split))
+                 present=len(present), total=total, category=category, split=split))
     if present:
         st.dataframe(pd.DataFrame({"ASIN": present}), hide_index=True)
-show_problems(dataset.problems)
+show_problems(index.file_problems())

@@ -2,6 +2,8 @@
 
 import json
 
+from loaders.reviews import ReviewStore
+
 
 def texts(app) -> list[str]:
     return [str(element.value) for element in app.get("text")]
@@ -93,3 +95,80 @@ def test_page_empty_root_reports(run_page, tmp_path):
     assert not app.exception
     assert "no caption file" in app.error[0].value
     assert len(app.get("image")) == 0
+
+
+def quality_counts(app) -> dict[str, int]:
+    (table,) = [frame for frame in app.sidebar.dataframe if "check" in frame.value.columns]
+    return dict(zip(table.value["check"], table.value["flagged"]))
+
+
+def test_quality_panel_counts_and_walk(run_page):
+    app = run_page("fashioniq", query={"category": "dress", "split": "train"})
+    assert app.number_input(key="fiq_position").max == 6
+    app.button(key="fiq_qa_run").click().run()
+    assert not app.exception
+    counts = quality_counts(app)
+    assert counts["caption_padded"] == 1
+    assert counts["image_missing"] == 1
+    assert counts["caption_empty"] == 0
+    assert counts["target_image_missing"] == 0
+    app.sidebar.multiselect(key="fiq_qa_checks").set_value(["image_missing"]).run()
+    app.sidebar.toggle(key="fiq_qa_only").set_value(True).run()
+    assert not app.exception
+    assert app.number_input(key="fiq_position").max == 1
+    assert app.query_params["sample"] in ("2", ["2"])
+    flags = " ".join(element.value.replace("\\", "") for element in app.warning)
+    assert "image_missing: " in flags
+    assert "B0DEMO0008.jpg" in flags
+
+
+def test_flagged_only_empty_caption(run_page, shown_text):
+    app = run_page("fashioniq", query={"category": "toptee", "split": "train", "sample": "3"})
+    app.button(key="fiq_qa_run").click().run()
+    assert quality_counts(app)["caption_empty"] == 1
+    app.sidebar.toggle(key="fiq_qa_only").set_value(True).run()
+    assert not app.exception
+    assert app.number_input(key="fiq_position").max == 1
+    assert app.session_state["fiq_position"] == 1
+    flags = [element.value.replace("\\", "") for element in app.warning]
+    assert "caption_empty: caption 2 is ''" in flags
+    assert "Caption 2: empty" in shown_text(app)
+
+
+def test_verdict_saved_for_record(run_page):
+    app = run_page("fashioniq", query={"category": "shirt", "split": "val", "sample": "1"})
+    app.selectbox(key="fiq_verdict").set_value("wrong label")
+    app.text_area(key="fiq_verdict_note").input("caption 2 describes the candidate, not the target")
+    app.text_input(key="reviewer_name").input("li")
+    app.button(key="FormSubmitter:fiq_verdict_form-Save verdict").click().run()
+    assert not app.exception
+    (stored,) = ReviewStore().all()
+    assert (stored.family, stored.split, stored.sample_id) == ("fashioniq", "shirt.val", "1")
+    assert (stored.verdict, stored.reviewer) == ("wrong label", "li")
+    history = [frame for frame in app.dataframe if "verdict" in frame.value.columns]
+    assert history[0].value.note.tolist() == ["caption 2 describes the candidate, not the target"]
+    app.sidebar.radio(key="fiq_reviewed").set_value("reviewed").run()
+    assert app.number_input(key="fiq_position").max == 1
+    app.sidebar.radio(key="fiq_reviewed").set_value("unreviewed").run()
+    assert app.number_input(key="fiq_position").max == 2
+
+
+def test_statistics_caption_length_and_tags(run_page):
+    app = run_page("fashioniq", query={"category": "dress", "split": "val"})
+    app.toggle(key="fiq_stats").set_value(True).run()
+    assert not app.exception
+    charts = app.get("plotly_chart")
+    titles = " ".join(json.loads(chart.proto.spec)["layout"]["title"]["text"] for chart in charts)
+    assert "Caption length (words)" in titles
+    assert "Most frequent labels and attributes" in titles
+
+
+def test_real_quality_run_counts(run_page, realdata):
+    app = run_page("fashioniq", {"fashioniq": realdata / "fashioniq"}, query={"category": "toptee", "split": "val"})
+    app.button(key="fiq_qa_run").click().run()
+    assert not app.exception
+    counts = quality_counts(app)
+    # The real toptee val file has 2 empty captions, and no toptee image is present.
+    assert counts["caption_empty"] == 2
+    assert counts["image_missing"] == 1961
+    assert counts["target_image_missing"] == 1961
