@@ -8,6 +8,10 @@ Layout under the root::
 Each JSON contains ``source`` and ``pair_id`` for the image and ``item1``, ``item2``, ...
 for the garments. The same six-digit names occur in every split, so samples are
 keyed by (split, name).
+
+Files written by the official converter to COCO (one JSON with 294 keypoint slots) are
+accepted too when they lie in the root, in ``coco/`` or in ``annotations/``: each is a
+split named ``coco/<file stem>``, read with ``loaders.coco.read_deepfashion2_coco``.
 """
 
 from __future__ import annotations
@@ -148,17 +152,42 @@ class DeepFashion2Dataset:
         self.root = Path(root)
         self.problems: list[Problem] = []
         self._ids: dict[str, list[str]] = {}
+        self._coco: dict[str, object] = {}
 
     def splits(self) -> list[str]:
-        """Return the splits that have an image or annos folder, in the official order."""
+        """Return the splits that have an image or annos folder, in the official order, then COCO files."""
         found = [name for name in os.listdir(self.root) if (self.root / name / "annos").is_dir()
                  or (self.root / name / "image").is_dir()] if self.root.is_dir() else []
-        return sorted(found, key=lambda name: (SPLIT_ORDER.index(name) if name in SPLIT_ORDER else 99, name))
+        ordered = sorted(found, key=lambda name: (SPLIT_ORDER.index(name) if name in SPLIT_ORDER else 99, name))
+        return ordered + sorted(self.coco_files())
+
+    def coco_files(self) -> dict[str, Path]:
+        """Return the converted COCO files found, by split name ``coco/<file stem>``."""
+        files = {}
+        for folder in (self.root, self.root / "coco", self.root / "annotations"):
+            if folder.is_dir():
+                files.update({f"coco/{path.stem}": path for path in sorted(folder.glob("*.json"))})
+        return files
+
+    def coco_reader(self, split: str):
+        """Return the COCO reader of a ``coco/...`` split; images are looked for in ``<split>/image``."""
+        if split not in self._coco:
+            from loaders.coco import read_deepfashion2_coco
+
+            path = self.coco_files()[split]
+            stem = path.stem.lower()
+            # The converter's outputs are usually named after their split (e.g. validation.json).
+            image_split = "validation" if "val" in stem else "train" if "train" in stem else "test"
+            self._coco[split] = read_deepfashion2_coco(path, self.root / image_split / "image")
+        return self._coco[split]
 
     def sample_ids(self, split: str) -> list[str]:
         """Return the sorted image names (without extension) of a split, from annos or else image."""
         if split not in self._ids:
-            self._ids[split] = self._list_names(split)
+            if split.startswith("coco/"):
+                self._ids[split] = [str(image_id) for image_id in self.coco_reader(split).image_ids()]
+            else:
+                self._ids[split] = self._list_names(split)
         return self._ids[split]
 
     def _list_names(self, split: str) -> list[str]:
@@ -193,6 +222,8 @@ class DeepFashion2Dataset:
 
     def load_sample(self, split: str, sample_id: str) -> Sample:
         """Read one image's annotations into a Sample (the pixels are read later, by the page)."""
+        if split.startswith("coco/"):
+            return self._load_coco_sample(split, sample_id)
         sample = Sample(id=sample_id, split=split, image=ImageSource(path=self.image_path(split, sample_id)))
         record, problem = self.read_record(split, sample_id)
         if problem is not None:
@@ -212,9 +243,25 @@ class DeepFashion2Dataset:
             sample.problems.extend(instance.problems)
         return sample
 
+    def _load_coco_sample(self, split: str, sample_id: str) -> Sample:
+        sample = self.coco_reader(split).load_sample(int(sample_id))
+        sample.split = split
+        # The converter keeps pair_id per annotation and drops source.
+        pair_ids = {instance.fields.get("pair_id") for instance in sample.instances} - {None}
+        sample.fields = {"source": None, "pair_id": min(pair_ids) if pair_ids else None}
+        return sample
+
     def scan(self, split: str, progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
         """Return one row per item of a split, for filters and pair look-ups, from the persistent index."""
         import pandas as pd  # imported here: opening a dataset and its first sample does not need it
+
+        if split.startswith("coco/"):
+            # NOTE: converted COCO files are scanned sample by sample, without a persistent index.
+            rows = [(sample.id, instance.id, None, instance.fields.get("pair_id"), instance.category_id,
+                     instance.fields.get("style"), None, None, None, None)
+                    for sample in (self.load_sample(split, sample_id) for sample_id in self.sample_ids(split))
+                    for instance in sample.instances]
+            return pd.DataFrame(rows, columns=list(ITEM_COLUMNS))
 
         connection = self.index(split, progress)
         try:

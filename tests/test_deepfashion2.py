@@ -16,7 +16,7 @@ def real(realdata):
 
 
 def test_real_splits_and_ids(real):
-    assert real.splits() == ["train", "validation"]
+    assert real.splits() == ["train", "validation", "coco/deepfashion2_val_coco_sample"]
     assert real.sample_ids("validation") == ["000264", "000265"]
     assert real.sample_ids("train") == ["000001"]
 
@@ -136,3 +136,27 @@ def test_missing_image_reported(realdata, tmp_path):
     assert loaded.pixels is None
     assert loaded.problems[0].message == "image file not found."
     assert loaded.problems[0].file.endswith("000264.jpg")
+
+
+def test_converted_coco_matches_per_image_files(real):
+    split = "coco/deepfashion2_val_coco_sample"
+    assert split in real.splits()
+    assert real.sample_ids(split) == ["264", "265"]
+    for coco_id, name in (("264", "000264"), ("265", "000265")):
+        converted = real.load_sample(split, coco_id)
+        original = real.load_sample("validation", name)
+        assert converted.fields["pair_id"] == original.fields["pair_id"] == 22
+        assert converted.image.path == original.image.path
+        (left,), (right,) = converted.instances, original.instances
+        assert left.category_id == right.category_id == 11
+        assert left.bbox.tolist() == right.bbox.tolist()
+        assert np.array_equal(left.keypoints, right.keypoints, equal_nan=True)
+        assert left.fields["style"] == right.fields["style"]
+
+
+def test_converted_coco_page(run_page, realdata):
+    app = run_page("deepfashion2", {"deepfashion2": realdata / "deepfashion2"},
+                   query={"split": "coco/deepfashion2_val_coco_sample", "sample": "265"})
+    assert not app.exception
+    assert app.session_state["df2_position"] == 2
+    assert len(app.get("image")) >= 1
