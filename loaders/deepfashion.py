@@ -207,38 +207,47 @@ class LandmarkTable:
                   schema: KeypointSchema | None = None) -> tuple[dict, list[Problem]]:
         """Return {clothes_type, variation_type, keypoints, schema} of one image and the problems met."""
         row = self.row_of.get(name)
-        problems: list[Problem] = []
-        file_name = str(self.path)
         if row is None:
-            return {}, [Problem(file_name, "the image has no row in this file.", name, severity="info")]
-        record = f"line {self.listing.line_of(row)}"
-        clothes_type, variation, triplets = split_landmark_row(self.numbers[row], self.has_variation)
-        if triplets is None:
-            count = int(np.isfinite(self.numbers[row]).sum())
-            layout = "clothes_type variation_type v x y ..." if self.has_variation else "clothes_type v x y ..."
-            return {}, [Problem(file_name, f"{count} numbers after the image name do not fit '{layout}', "
-                                           "the layout of the other rows.",
-                                record, hint="Check that the row is complete.")]
-        points, unknown = triplets_to_keypoints(triplets)
-        if variation is not None and variation not in range(1, 6):
-            problems.append(Problem(file_name, f"variation_type {variation} is not 1 to 5.", record,
-                                    hint="The row may lack the variation column and carry a stray number."))
-        if unknown:
-            problems.append(Problem(file_name, f"visibility codes {unknown} are not 0, 1 or 2.", record))
+            return {}, [Problem(str(self.path), "the image has no row in this file.", name, severity="info")]
+        return landmark_record(self.numbers[row], self.has_variation, str(self.path),
+                               f"line {self.listing.line_of(row)}", expected, schema)
+
+
+def landmark_record(numbers: np.ndarray, has_variation: bool, file_name: str, record: str,
+                    expected: int | None = None, schema: KeypointSchema | None = None) -> tuple[dict, list[Problem]]:
+    """Turn the numbers after an image name in a landmark list into keypoints and the problems met.
+
+    ``has_variation`` is the layout of the file; ``record`` names the row in messages.
+    Returns {clothes_type, variation_type, keypoints, schema}, or {} when the row does not fit.
+    """
+    problems: list[Problem] = []
+    clothes_type, variation, triplets = split_landmark_row(numbers, has_variation)
+    if triplets is None:
+        count = int(np.isfinite(numbers).sum())
+        layout = "clothes_type variation_type v x y ..." if has_variation else "clothes_type v x y ..."
+        return {}, [Problem(file_name, f"{count} numbers after the image name do not fit '{layout}', "
+                                       "the layout of the other rows.",
+                            record, hint="Check that the row is complete.")]
+    points, unknown = triplets_to_keypoints(triplets)
+    if variation is not None and variation not in range(1, 6):
+        problems.append(Problem(file_name, f"variation_type {variation} is not 1 to 5.", record,
+                                hint="The row may lack the variation column and carry a stray number."))
+    if unknown:
+        problems.append(Problem(file_name, f"visibility codes {unknown} are not 0, 1 or 2.", record))
+    if schema is None:
+        schema = landmark_schema(clothes_type)
         if schema is None:
-            schema = landmark_schema(clothes_type)
-            if schema is None:
-                problems.append(Problem(file_name, f"clothes_type {clothes_type} is not 1, 2 or 3.", record))
-        expected_count = expected
-        if expected_count is None and schema is not None:
-            expected_count = len(schema.keypoint_names)
-        if expected_count is not None and len(points) != expected_count:
-            problems.append(Problem(file_name, f"{len(points)} triplets, but clothes_type {clothes_type} has "
-                                               f"{expected_count} landmarks.", record))
-            if len(points) > expected_count and not np.isfinite(points[expected_count:, :2]).any():
-                points = points[:expected_count]
-        return {"clothes_type": clothes_type, "variation_type": variation, "keypoints": points,
-                "schema": schema}, problems
+            problems.append(Problem(file_name, f"clothes_type {clothes_type} is not 1, 2 or 3.", record))
+    expected_count = expected
+    if expected_count is None and schema is not None:
+        expected_count = len(schema.keypoint_names)
+    if expected_count is not None and len(points) != expected_count:
+        problems.append(Problem(file_name, f"{len(points)} triplets, but clothes_type {clothes_type} has "
+                                           f"{expected_count} landmarks.", record))
+        if len(points) > expected_count and not np.isfinite(points[expected_count:, :2]).any():
+            points = points[:expected_count]
+    return {"clothes_type": clothes_type, "variation_type": variation, "keypoints": points,
+            "schema": schema, "codes": triplets.reshape(-1, 3)[:, 0]}, problems
 
 
 class BoxTable:
@@ -258,16 +267,23 @@ class BoxTable:
         row = self.row_of.get(name)
         if row is None:
             return None, [], [Problem(str(self.path), "the image has no row in this file.", name, severity="info")]
-        values = self.numbers[row]
-        box = values[self.first - 1:self.first + 3]
-        types = [float(value) for value in values[:self.first - 1]]
-        record = f"line {self.listing.line_of(row)}"
-        if not np.isfinite(box).all():
-            return None, types, [Problem(str(self.path), "the box is not 4 numbers.", record)]
-        if box[2] <= box[0] or box[3] <= box[1]:
-            return box, types, [Problem(str(self.path), f"the box {box.tolist()} has x_2 <= x_1 or y_2 <= y_1.",
-                                        record, hint="Boxes here are corners x_1 y_1 x_2 y_2, not width and height.")]
-        return box, types, []
+        return box_record(self.numbers[row], self.first, str(self.path), f"line {self.listing.line_of(row)}")
+
+
+def box_record(values: np.ndarray, first: int, file_name: str, record: str
+               ) -> tuple[np.ndarray | None, list[float], list[Problem]]:
+    """Return the xyxy box, the type columns before it, and problems, from the numbers after an image name.
+
+    ``first`` is the 1-based column of x_1 counted from the image name.
+    """
+    box = values[first - 1:first + 3]
+    types = [float(value) for value in values[:first - 1]]
+    if len(box) < 4 or not np.isfinite(box).all():
+        return None, types, [Problem(file_name, "the box is not 4 numbers.", record)]
+    if box[2] <= box[0] or box[3] <= box[1]:
+        return box, types, [Problem(file_name, f"the box {box.tolist()} has x_2 <= x_1 or y_2 <= y_1.",
+                                    record, hint="Boxes here are corners x_1 y_1 x_2 y_2, not width and height.")]
+    return box, types, []
 
 
 class AttributeNames:

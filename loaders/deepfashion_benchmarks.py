@@ -1,8 +1,12 @@
 """One reader per DeepFashion benchmark, all with the same small interface for the page.
 
 Each benchmark reads a list only when it is first needed. Opening one reads the
-partition and the lists of the first sample. The 600 MB attribute list of Category
-and Attribute Prediction is read in full only for an attribute filter.
+partition and the lists of the first sample. Category and Attribute Prediction and
+Fashion Landmark Detection can instead attach a persistent index of their lists
+(``open_index``, see ``loaders/deepfashion_index.py``): it is built once, with the
+600 MB attribute list parsed vectorised and kept sparse, and after that names,
+filters and samples come from the index. The retrieval benchmarks and the fine
+subset are always read directly.
 """
 
 from __future__ import annotations
@@ -22,13 +26,17 @@ from loaders.deepfashion import (
     BenchmarkLocation,
     BoxTable,
     LandmarkTable,
+    box_record,
     category_table,
     code_name,
     joint_schema,
+    landmark_record,
     landmark_schema,
     read_partition,
     tables,
 )
+from loaders.deepfashion_index import LIST_FILES, ImageRow, ListIndex, build_index
+from loaders.deepfashion_index import Progress as IndexProgress
 from loaders.deepfashion_lists import (
     LineIndex,
     positive_attributes,
@@ -37,6 +45,7 @@ from loaders.deepfashion_lists import (
     read_plain_lines,
     triplets_to_keypoints,
 )
+from loaders.index_store import build_or_open, index_path, source_signature
 from loaders.model import ImageSource, Instance, Problem, Related, Sample
 
 log = logging.getLogger(__name__)
@@ -119,33 +128,69 @@ class Benchmark:
         """Build the garment instance of an image from its box and landmark rows."""
         instance = Instance(id="garment")
         if boxes is not None:
-            box, types, problems = boxes.box(name)
-            instance.bbox = box
-            sample.problems.extend(problem for problem in problems if problem.severity != "info")
+            set_box(instance, sample, *boxes.box(name))
         if landmarks is not None:
-            record, problems = landmarks.keypoints(name)
-            sample.problems.extend(problem for problem in problems if problem.severity != "info")
-            if record:
-                instance.keypoints = record["keypoints"]
-                instance.keypoint_schema = record["schema"]
-                instance.fields["clothes_type"] = code_name("clothes_types", record["clothes_type"])
-                if record["variation_type"] is not None:
-                    instance.fields["variation_type"] = code_name("variation_types", record["variation_type"])
+            set_landmarks(instance, sample, *landmarks.keypoints(name))
         return instance
+
+    def open_index(self, progress: IndexProgress | None = None) -> ListIndex | None:
+        """Open the persistent index of the lists, building it first; None for benchmarks read directly."""
+        return None
+
+    def keys(self, split: str, ids: list[str]) -> list[tuple[str, str]]:
+        """Return the (split, sample_id) key of each sample, with the split that loading the sample gives."""
+        return [(self.split_of(sample_id), sample_id) for sample_id in ids]
+
+    def split_of(self, name: str) -> str:
+        return ""
+
+
+def set_box(instance: Instance, sample: Sample, box: np.ndarray | None, types: list[float],
+            problems: list[Problem]) -> None:
+    instance.bbox = box
+    sample.problems.extend(problem for problem in problems if problem.severity != "info")
+
+
+def set_landmarks(instance: Instance, sample: Sample, record: dict, problems: list[Problem]) -> None:
+    sample.problems.extend(problem for problem in problems if problem.severity != "info")
+    if record:
+        instance.keypoints = record["keypoints"]
+        instance.keypoint_schema = record["schema"]
+        instance.fields["clothes_type"] = code_name("clothes_types", record["clothes_type"])
+        if record["variation_type"] is not None:
+            instance.fields["variation_type"] = code_name("variation_types", record["variation_type"])
 
 
 class CategoryAttribute(Benchmark):
-    """Category and Attribute Prediction: category, box, landmarks and 1000 attributes per image."""
+    """Category and Attribute Prediction: category, box, landmarks and 1000 attributes per image.
+
+    Reads the lists directly until ``open_index`` attaches the persistent index; from then
+    on names, splits, filters and samples come from the index.
+    """
 
     key = "category_attribute"
 
     def __init__(self, location: BenchmarkLocation):
         super().__init__(location)
         self._positives: tuple[list[str], np.ndarray, np.ndarray] | None = None
+        self.index: ListIndex | None = None
+
+    def list_path(self, role: str) -> Path | None:
+        return self.file(LIST_FILES[role])
+
+    def open_index(self, progress: IndexProgress | None = None) -> ListIndex:
+        if self.index is None:
+            candidates = [self.list_path(role) or self.location.anno / name for role, name in LIST_FILES.items()]
+            path = index_path("deepfashion-lists", source_signature(candidates))
+            # A separate reader builds it, so the parsed lists are freed once the index is written.
+            connection = build_or_open(path, lambda c: build_index(c, type(self)(self.location), progress))
+            self.index = ListIndex(connection)
+            self.problems.extend(problem for problem in self.index.problems() if problem not in self.problems)
+        return self.index
 
     @functools.cached_property
     def category_of(self) -> pd.Series:
-        path = self.file("list_category_img.txt")
+        path = self.list_path("category")
         if path is None:
             return pd.Series(dtype="float64")
         listing = read_list(path, 2)
@@ -154,29 +199,34 @@ class CategoryAttribute(Benchmark):
 
     @functools.cached_property
     def categories(self) -> dict[int, tuple[str, int | None]]:
-        table, problems = category_table(self.file("list_category_cloth.txt"))
+        table, problems = category_table(self.list_path("category_names"))
         self.problems.extend(problems)
         return table
 
     @functools.cached_property
     def boxes(self) -> BoxTable | None:
-        path = self.file("list_bbox.txt")
+        path = self.list_path("bbox")
         return self._keep(BoxTable(path, 1)) if path else None
 
     @functools.cached_property
     def landmarks(self) -> LandmarkTable | None:
-        path = self.file("list_landmarks.txt")
+        path = self.list_path("landmarks")
         return self._keep(LandmarkTable(path)) if path else None
 
     @functools.cached_property
     def attribute_names(self) -> AttributeNames:
-        names = AttributeNames(self.file("list_attr_cloth.txt"))
+        names = AttributeNames(self.list_path("attribute_names"))
         self.problems.extend(names.problems)
         return names
 
     @functools.cached_property
+    def joints(self) -> LandmarkTable | None:
+        path = self.list_path("joints")
+        return self._keep(LandmarkTable(path, JOINT_COLUMNS)) if path else None
+
+    @functools.cached_property
     def attribute_rows(self) -> LineIndex | None:
-        path = self.file("list_attr_img.txt")
+        path = self.list_path("attributes")
         return LineIndex(path) if path else None
 
     def positives(self, progress: Progress | None = None) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -185,31 +235,47 @@ class CategoryAttribute(Benchmark):
         The full file is parsed once, on the first call; ``progress`` gets the rows read.
         """
         if self._positives is None:
-            path = self.file("list_attr_img.txt")
+            path = self.list_path("attributes")
             if path is None:
                 self._positives = ([], np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int16))
             else:
                 count = len(self.attribute_names) or 1000
-                names, indptr, indices, bad_rows = positive_attributes(path, count, progress=progress)
-                for row in bad_rows[:20]:
-                    self.problems.append(Problem(str(path), f"the row does not have {count} labels.",
-                                                 names[row], hint="Its positive labels may be misplaced."))
-                if len(bad_rows) > 20:
-                    self.problems.append(Problem(str(path), f"{len(bad_rows)} rows do not have {count} labels."))
+                names, indptr, indices, label_counts = positive_attributes(path, count, progress=progress)
+                self.add_attribute_row_problems(path, names, label_counts, count)
                 self._positives = (names, indptr, indices)
         return self._positives
 
+    def add_attribute_row_problems(self, path: Path, names: list[str], label_counts: np.ndarray,
+                                   count: int) -> None:
+        """Record the rows of list_attr_img.txt with a label count other than ``count``, the first 20 by name."""
+        bad_rows = np.flatnonzero(label_counts != count).tolist()
+        for row in bad_rows[:20]:
+            self.problems.append(Problem(str(path), f"the row does not have {count} labels.",
+                                         names[row], hint="Its positive labels may be misplaced."))
+        if len(bad_rows) > 20:
+            self.problems.append(Problem(str(path), f"{len(bad_rows)} rows do not have {count} labels."))
+
     def all_names(self) -> list[str]:
+        """Return the image names in the order of the first list present: partition, categories, landmarks, boxes."""
+        if self.index is not None:
+            return self.index.names(ALL)
         if len(self.partition):
             return self.partition[0].tolist()
         if len(self.category_of):
             return self.category_of.index.tolist()
-        for table in (self.landmarks, self.boxes):
+        for table in (self.landmarks, self.boxes, self.attribute_rows):
             if table is not None:
                 return list(table.row_of)
         return []
 
+    def splits(self) -> list[str]:
+        if self.index is not None:
+            return _ordered_splits(self.index.splits())
+        return super().splits()
+
     def split_of(self, name: str) -> str:
+        if self.index is not None:
+            return self.index.split_of(name)
         if not len(self.partition):
             return ""
         if not hasattr(self, "_split_of"):
@@ -224,11 +290,13 @@ class CategoryAttribute(Benchmark):
 
     def sample_ids(self, split: str, chosen: dict[str, list] | None = None,
                    progress: Progress | None = None) -> list[str]:
+        chosen = chosen or {}
+        if self.index is not None:
+            return self.index.matching(split, chosen.get("category"), chosen.get("attribute"))
         if split != ALL and len(self.partition):
             names = self.partition[0][self.partition[1] == split]
         else:
             names = pd.Series(self.all_names())
-        chosen = chosen or {}
         if chosen.get("category") and len(self.category_of):
             in_categories = self.category_of[self.category_of.isin(chosen["category"])].index
             names = names[names.isin(in_categories)]
@@ -243,46 +311,84 @@ class CategoryAttribute(Benchmark):
             names = names[names.isin(keep or set())]
         return names.tolist()
 
-    def image_attributes(self, name: str, sample: Sample) -> list[int]:
-        """Return the 0-based indices of an image's positive attributes from its row in list_attr_img.txt."""
-        if self.attribute_rows is None:
-            return []
-        tokens = self.attribute_rows.tokens(name)
-        if tokens is None:
-            sample.problems.append(Problem(str(self.attribute_rows.path), "the image has no row in this file.", name))
-            return []
-        if self.attribute_names and len(tokens) != len(self.attribute_names):
-            sample.problems.append(Problem(str(self.attribute_rows.path),
-                                           f"{len(tokens)} labels, but list_attr_cloth.txt names "
-                                           f"{len(self.attribute_names)} attributes.", name))
-        return [index for index, label in enumerate(tokens) if label == "1"]
+    def image_row(self, name: str) -> ImageRow:
+        """Return an image's rows from the index when attached, else from the lists."""
+        if self.index is not None:
+            return self.index.row(name) or ImageRow(name)
+        row = ImageRow(name, split=self.split_of(name))
+        category = self.category_of.get(name) if len(self.category_of) else None
+        row.category = float(category) if category is not None and pd.notna(category) else None
+        if self.boxes is not None and (position := self.boxes.row_of.get(name)) is not None:
+            row.box, row.box_line = self.boxes.numbers[position], self.boxes.listing.line_of(position)
+        if self.landmarks is not None and (position := self.landmarks.row_of.get(name)) is not None:
+            row.landmarks = self.landmarks.numbers[position]
+            row.landmark_line = self.landmarks.listing.line_of(position)
+        if self.joints is not None and (position := self.joints.row_of.get(name)) is not None:
+            row.joints, row.joint_line = self.joints.numbers[position], self.joints.listing.line_of(position)
+        if self.attribute_rows is not None and (tokens := self.attribute_rows.tokens(name)) is not None:
+            limit = len(self.attribute_names) or 1000
+            # As in the full parse, labels past the attribute count are dropped.
+            row.attributes = [index for index, label in enumerate(tokens) if label == "1" and index < limit]
+            row.label_count = len(tokens)
+        return row
+
+    def landmark_file(self, role: str = "landmarks") -> tuple[str, bool]:
+        """Return the path of the landmark or joint list and whether its rows have a variation_type column."""
+        if self.index is not None:
+            return self.index.file(role) or "", self.index.has_variation(role)
+        table = self.landmarks if role == "landmarks" else self.joints
+        return (str(table.path), table.has_variation) if table is not None else ("", False)
 
     def load_sample(self, sample_id: str) -> Sample:
-        sample = Sample(id=sample_id, split=self.split_of(sample_id),
-                        image=ImageSource(path=self.image_path(sample_id)))
-        instance = self._garment(sample_id, self.boxes, self.landmarks, sample)
-        category = self.category_of.get(sample_id) if len(self.category_of) else None
-        if category is not None and pd.notna(category):
-            instance.category_id = int(category)
-            entry = self.categories.get(int(category))
-            instance.category_name = entry[0] if entry else f"category {int(category)}"
+        return self._sample_from_row(self.image_row(sample_id))
+
+    def _sample_from_row(self, row: ImageRow) -> Sample:
+        sample_id = row.name
+        sample = Sample(id=sample_id, split=row.split, image=ImageSource(path=self.image_path(sample_id)))
+        instance = Instance(id="garment")
+        if row.box is not None:
+            set_box(instance, sample, *box_record(row.box, 1, str(self.list_path("bbox")), f"line {row.box_line}"))
+        if row.landmarks is not None:
+            file_name, has_variation = self.landmark_file()
+            set_landmarks(instance, sample, *landmark_record(row.landmarks, has_variation, file_name,
+                                                             f"line {row.landmark_line}"))
+        if row.category is not None:
+            instance.category_id = int(row.category)
+            entry = self.categories.get(int(row.category))
+            instance.category_name = entry[0] if entry else f"category {int(row.category)}"
             if entry is None:
                 sample.problems.append(Problem(
-                    "list_category_img.txt", f"category {int(category)} is not among the category ids "
+                    "list_category_img.txt", f"category {int(row.category)} is not among the category ids "
                     f"1 to {len(self.categories)}.", sample_id, hint="Check list_category_cloth.txt."))
         instance.category_name = instance.category_name or instance.fields.get("clothes_type", "garment")
-        positive = self.image_attributes(sample_id, sample)
+        positive = self._positive_ids(row, sample)
         instance.attribute_ids = positive
         instance.attributes = [self.attribute_names.name(index) for index in positive]
         sample.labels = self.attribute_names.grouped(positive)
         sample.instances.append(instance)
         return sample
 
+    def _positive_ids(self, row: ImageRow, sample: Sample) -> list[int]:
+        path = self.list_path("attributes")
+        if path is None:
+            return []
+        if row.attributes is None:
+            sample.problems.append(Problem(str(path), "the image has no row in this file.", row.name))
+            return []
+        if self.attribute_names and row.label_count != len(self.attribute_names):
+            sample.problems.append(Problem(str(path), f"{row.label_count} labels, but list_attr_cloth.txt names "
+                                                      f"{len(self.attribute_names)} attributes.", row.name))
+        return row.attributes
+
 
 class FineSubset(CategoryAttribute):
     """The re-labelled subset: per-split files aligned by row with train.txt, val.txt and test.txt."""
 
     key = "fine"
+
+    def open_index(self, progress: IndexProgress | None = None) -> None:
+        """Return None: the 20,000-image subset is read directly."""
+        return None
 
     @functools.cached_property
     def attribute_names(self) -> AttributeNames:
@@ -397,25 +503,10 @@ class FineSubset(CategoryAttribute):
                                            f"row {row + 1}"))
 
 
-class LandmarkDetection(Benchmark):
+class LandmarkDetection(CategoryAttribute):
     """Fashion Landmark Detection: box, landmarks with variation type, and 14 human joints when present."""
 
     key = "landmark_detection"
-
-    @functools.cached_property
-    def boxes(self) -> BoxTable | None:
-        path = self.file("list_bbox.txt")
-        return self._keep(BoxTable(path, 1)) if path else None
-
-    @functools.cached_property
-    def landmarks(self) -> LandmarkTable | None:
-        path = self.file("list_landmarks.txt")
-        return self._keep(LandmarkTable(path)) if path else None
-
-    @functools.cached_property
-    def joints(self) -> LandmarkTable | None:
-        path = self.file("list_joints.txt")
-        return self._keep(LandmarkTable(path, JOINT_COLUMNS)) if path else None
 
     def filters(self) -> dict[str, dict]:
         return {"clothes type": {int(key): name for key, name in tables()["clothes_types"].items()},
@@ -423,13 +514,11 @@ class LandmarkDetection(Benchmark):
 
     def sample_ids(self, split: str, chosen: dict[str, list] | None = None,
                    progress: Progress | None = None) -> list[str]:
-        if len(self.partition):
-            frame = self.partition if split == ALL else self.partition[self.partition[1] == split]
-            names = frame[0].tolist()
-        else:
-            table = self.landmarks or self.boxes
-            names = list(table.row_of) if table is not None else []
         chosen = chosen or {}
+        if self.index is not None:
+            return self.index.matching(split, clothes_types=chosen.get("clothes type"),
+                                       variation_types=chosen.get("variation type"))
+        names = super().sample_ids(split)
         if self.landmarks is not None and (chosen.get("clothes type") or chosen.get("variation type")):
             numbers = self.landmarks.numbers
             counts = np.isfinite(numbers).sum(axis=1)
@@ -445,17 +534,13 @@ class LandmarkDetection(Benchmark):
         return names
 
     def load_sample(self, sample_id: str) -> Sample:
-        split = ""
-        if len(self.partition):
-            match = self.partition[1][self.partition[0] == sample_id]
-            split = str(match.iloc[0]) if len(match) else ""
-        sample = Sample(id=sample_id, split=split, image=ImageSource(path=self.image_path(sample_id)))
-        garment = self._garment(sample_id, self.boxes, self.landmarks, sample)
-        garment.category_name = garment.fields.get("clothes_type", "garment")
-        sample.instances.append(garment)
-        if self.joints is not None:
-            record, problems = self.joints.keypoints(sample_id, expected=14, schema=joint_schema())
-            sample.problems.extend(problem for problem in problems if problem.severity != "info")
+        row = self.image_row(sample_id)
+        sample = self._sample_from_row(row)
+        if row.joints is not None:
+            file_name, has_variation = self.landmark_file("joints")
+            record, problems = landmark_record(row.joints, has_variation, file_name, f"line {row.joint_line}",
+                                               expected=14, schema=joint_schema())
+            sample.problems.extend(problems)
             if record:
                 # Joint visibility is 0 visible, 1 invisible, as for landmarks.
                 sample.instances.append(Instance(id="joints", category_name="human joints", group="human joints",

@@ -197,11 +197,12 @@ class LineIndex:
 
 def positive_attributes(path: Path, attribute_count: int, block_bytes: int = 8 * 1024 * 1024,
                         progress: Callable[[int], None] | None = None
-                        ) -> tuple[list[str], np.ndarray, np.ndarray, list[int]]:
+                        ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
     """Parse ``list_attr_img.txt`` with numpy on its raw bytes and keep only the positive (``1``) labels.
 
-    Returns image names, CSR row pointers, 0-based attribute indices and the 0-based
-    row numbers whose label count differs from ``attribute_count``. The positives of
+    Returns image names, CSR row pointers, 0-based attribute indices below
+    ``attribute_count``, and the number of labels on each row (``attribute_count``
+    on a complete row). The positives of
     row r are ``indices[indptr[r]:indptr[r + 1]]``. The file is memory-mapped and
     handled in blocks of whole lines, so memory stays near ``12 * block_bytes`` plus the result.
     ``progress`` gets the number of rows read so far.
@@ -210,11 +211,11 @@ def positive_attributes(path: Path, attribute_count: int, block_bytes: int = 8 *
     names: list[str] = []
     pointer_parts = [np.zeros(1, dtype=np.int64)]
     index_parts: list[np.ndarray] = []
-    bad_rows: list[int] = []
+    count_parts: list[np.ndarray] = []
     total = 0
     size = path.stat().st_size
     if size == 0:
-        return [], pointer_parts[0], np.zeros(0, dtype=np.int16), []
+        return [], pointer_parts[0], np.zeros(0, dtype=np.int16), np.zeros(0, dtype=np.int32)
     with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
         start = 0
         for _ in range(skip):
@@ -226,8 +227,8 @@ def positive_attributes(path: Path, attribute_count: int, block_bytes: int = 8 *
                 end = last_newline + 1 if last_newline >= 0 else (view.find(b"\n", end) + 1 or size)
             raw = view[start:end]
             block_names, counts, rows, columns = _positives_in_block(raw)
-            for row in np.flatnonzero(counts != attribute_count + 1).tolist():
-                bad_rows.append(len(names) + row)
+            # The first token of a row is the image name.
+            count_parts.append((counts - 1).astype(np.int32))
             keep = (columns >= 0) & (columns < attribute_count)
             per_row = np.bincount(rows[keep], minlength=len(block_names))
             pointer_parts.append(np.cumsum(per_row) + total)
@@ -239,7 +240,8 @@ def positive_attributes(path: Path, attribute_count: int, block_bytes: int = 8 *
             start = end
     indptr = np.concatenate(pointer_parts)
     indices = np.concatenate(index_parts) if index_parts else np.zeros(0, dtype=np.int16)
-    return names, indptr, indices, bad_rows
+    label_counts = np.concatenate(count_parts) if count_parts else np.zeros(0, dtype=np.int32)
+    return names, indptr, indices, label_counts
 
 
 def _positives_in_block(raw: bytes) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:

@@ -19,7 +19,11 @@ def find_benchmarks(root: str):
 
 @st.cache_resource(show_spinner=False)
 def open_dataset(root: str, key: str):
-    return open_benchmark(find_benchmarks(root)[key])
+    dataset = open_benchmark(find_benchmarks(root)[key])
+    bar = st.progress(0.0, text=t("Indexing the list files (once per version of the files)..."))
+    dataset.open_index(lambda done, total: bar.progress(min(done / max(total, 1), 1.0)))
+    bar.empty()
+    return dataset
 
 
 @st.cache_resource(show_spinner=False)

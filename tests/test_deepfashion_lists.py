@@ -174,24 +174,24 @@ def attr_file(tmp_path):
 @pytest.mark.parametrize("block_bytes", [30, 60, 1 << 20])
 def test_positive_attributes_sparse_across_blocks(tmp_path, block_bytes):
     seen = []
-    names, indptr, indices, bad_rows = positive_attributes(attr_file(tmp_path), 4, block_bytes=block_bytes,
-                                                           progress=seen.append)
+    names, indptr, indices, label_counts = positive_attributes(attr_file(tmp_path), 4, block_bytes=block_bytes,
+                                                               progress=seen.append)
     assert names == ["img/a.jpg", "img/b.jpg", "img/c.jpg", "img/d.jpg", "img/e.jpg"]
     positives = [indices[indptr[row]:indptr[row + 1]].tolist() for row in range(5)]
     assert positives == [[2], [], [0, 2, 3], [1], [3]]
-    assert bad_rows == []
+    assert label_counts.tolist() == [4, 4, 4, 4, 4]
     assert seen[-1] == 5
 
 
 def test_positive_attributes_short_row_and_blank_line(tmp_path):
     path = write(tmp_path / "list_attr_img.txt",
                  "3\nimage_name  attribute_labels\nimg/a.jpg  1 -1  1\n\nimg/b.jpg  -1 1\nimg/c.jpg\t1 -1 -1")
-    names, indptr, indices, bad_rows = positive_attributes(path, 3)
+    names, indptr, indices, label_counts = positive_attributes(path, 3)
     assert names == ["img/a.jpg", "img/b.jpg", "img/c.jpg"]
     assert indices[indptr[0]:indptr[1]].tolist() == [0, 2]
     assert indices[indptr[1]:indptr[2]].tolist() == [1]
     assert indices[indptr[2]:indptr[3]].tolist() == [0]
-    assert bad_rows == [1]
+    assert label_counts.tolist() == [3, 2, 3]
 
 
 def test_line_index_reads_one_row(tmp_path):
