@@ -82,9 +82,26 @@ def measure(paths: dict[str, Path], repeats: int, work: Path) -> dict:
     run_task("deepfashion2_index", {"root": root}, work / "cache-warm")
     results["warm_first_sample_s"] = {
         "deepfashion2": median_run("deepfashion2_warm", {"root": root}, repeats, False, work)["seconds"]}
+    results["deepfashion2_index_open_s"] = median_run("deepfashion2_index_open", {"root": root}, repeats, False,
+                                                      work)["seconds"]
+
+    deepfashion = {"root": str(paths["deepfashion"])}
+    results["deepfashion_attr_cold_s"] = median_run("deepfashion_attr_index", deepfashion, repeats, True,
+                                                    work)["seconds"]
+    run_task("deepfashion_attr_index", deepfashion, work / "cache-warm")
+    built = max((work / "cache-warm").glob("deepfashion-lists-*.sqlite"), key=lambda path: path.stat().st_mtime)
+    results["deepfashion_attr_index_mb"] = built.stat().st_size / 1e6
+    results["warm_first_sample_s"]["deepfashion_attr"] = median_run("deepfashion_attr_warm", deepfashion, repeats,
+                                                                    False, work)["seconds"]
 
     results["imaterialist2018_orjson_parse_s"] = median_run(
         "orjson_parse", {"path": str(paths["imaterialist2018"])}, repeats, True, work)["seconds"]
+    imaterialist = {"path": str(paths["imaterialist2018"])}
+    results["imaterialist2018_cold_s"] = median_run("imaterialist2018_index", imaterialist, repeats, True,
+                                                    work)["seconds"]
+    run_task("imaterialist2018_index", imaterialist, work / "cache-warm")
+    results["warm_first_sample_s"]["imaterialist2018"] = median_run("imaterialist2018_warm", imaterialist, repeats,
+                                                                    False, work)["seconds"]
 
     from bench.render_case import measure as measure_render
 
