@@ -29,9 +29,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from PIL import Image
 from pycocotools import mask as mask_utils
 
@@ -53,6 +53,9 @@ from loaders.imaterialist_json import (  # noqa: F401 (re-exported for callers o
     read_label_map,
 )
 from loaders.model import ImageSource, Instance, Problem, Sample
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -189,6 +192,8 @@ class LabelRelease:
 
         With ``positions`` (image positions in the split), only those images are counted.
         """
+        import pandas as pd  # imported here: the first sample does not need it
+
         index = self.index(split)
         values = index.values if positions is None else index.values[np.isin(index.owners, positions)]
         counts = np.bincount(values[values >= 0]) if len(values) else np.zeros(0, dtype=np.int64)
@@ -398,6 +403,8 @@ class MaskRelease:
 
     def category_counts(self) -> pd.DataFrame:
         """Return per category id: name, instances (rows of train.csv) and images."""
+        import pandas as pd  # imported here: the first sample does not need it
+
         index = self.index
         rows = []
         for category_id in sorted(set(self.labels.categories) | set(np.unique(index.row_categories).tolist())):
@@ -426,6 +433,8 @@ class MaskRelease:
 
 def instance_table(sample: Sample) -> pd.DataFrame:
     """Return one row per mask: line, category, supercategory, attributes, area and box."""
+    import pandas as pd  # imported here: the first sample does not need it
+
     rows = []
     for instance in sample.instances:
         box = "" if instance.bbox is None else ", ".join(f"{value:.0f}" for value in instance.bbox)
@@ -440,5 +449,7 @@ def instance_table(sample: Sample) -> pd.DataFrame:
 
 def label_table(sample: Sample) -> pd.DataFrame:
     """Return one row per task of a 2018 sample: task and its label names."""
+    import pandas as pd  # imported here: the first sample does not need it
+
     return pd.DataFrame([{"task": task, "labels": ", ".join(names)} for task, names in sample.labels.items()],
                         columns=["task", "labels"])

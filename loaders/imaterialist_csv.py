@@ -11,14 +11,17 @@ import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import orjson
-import pandas as pd
 from pycocotools import mask as mask_utils
 
 from loaders.imaterialist_json import TABLES_DIR, _report
 from loaders.model import Problem
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +99,8 @@ class LabelTable:
 
     def frame(self, which: str) -> pd.DataFrame:
         """Return the categories or attributes as a table: id, name, supercategory, level."""
+        import pandas as pd  # imported here: the first sample does not need it
+
         table = self.categories if which == "categories" else self.attributes
         rows = [{"id": entry_id, **entry} for entry_id, entry in sorted(table.items())]
         return pd.DataFrame(rows, columns=["id", "name", "supercategory", "level"])
