@@ -224,7 +224,8 @@ class DeepFashion2Dataset:
         """Read one image's annotations into a Sample (the pixels are read later, by the page)."""
         if split.startswith("coco/"):
             return self._load_coco_sample(split, sample_id)
-        sample = Sample(id=sample_id, split=split, image=ImageSource(path=self.image_path(split, sample_id)))
+        sample = Sample(id=sample_id, split=split,
+                        image=ImageSource(path=self.image_path(split, sample_id), root=self.root))
         record, problem = self.read_record(split, sample_id)
         if problem is not None:
             sample.problems.append(problem)

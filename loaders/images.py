@@ -13,6 +13,7 @@ import numpy as np
 from PIL import Image
 
 from loaders.model import ImageSource, Problem
+from loaders.roots import PathOutsideRoots, confine
 from render.tiles import placeholder  # noqa: F401  # TODO: import it from render.tiles in the pages
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,13 @@ def read_image(source: ImageSource, max_pixels: int | None = None,
 
     path = Path(source.path)
     name = str(path)
+    if source.root is not None:
+        try:
+            confine(path, [Path(source.root)])
+        except PathOutsideRoots:
+            return LoadedImage(None, [Problem(name, f"image path leaves the dataset root {source.root}; not read.",
+                                              hint="Check the file name in the annotation file.",
+                                              severity="error")])
     if not path.is_file():
         hint = f"Download it from {source.url}." if source.url else "Check that the image folder is complete."
         return LoadedImage(None, [Problem(name, "image file not found.", hint=hint, severity="error")])

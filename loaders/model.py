@@ -84,11 +84,16 @@ class Instance:
 
 @dataclass
 class ImageSource:
-    """Where the pixels of a sample come from: a file, an array in memory, or only a URL."""
+    """Where the pixels of a sample come from: a file, an array in memory, or only a URL.
+
+    ``root`` is the dataset root the file must lie in: a path from an annotation file
+    (``../../etc/passwd``, an absolute path, a symlink) that resolves outside it is not read.
+    """
 
     path: Path | None = None
     array: np.ndarray | None = None
     url: str = ""
+    root: Path | None = None
 
 
 @dataclass

@@ -137,3 +137,26 @@ def test_missing_file_names_url(tmp_path):
     loaded = read_image(ImageSource(path=tmp_path / "gone.jpg", url="http://127.0.0.1/gone.jpg"))
     assert loaded.pixels is None
     assert loaded.problems[0].hint == "Download it from http://127.0.0.1/gone.jpg."
+
+
+@pytest.mark.parametrize("escape", ["../outside.png", "/etc/passwd", "link/inside.png"])
+def test_path_leaving_root_not_read(tmp_path, escape):
+    root = tmp_path / "root"
+    (root / "images").mkdir(parents=True)
+    outside = tmp_path / "outside.png"
+    outside.write_bytes(pil_bytes(Image.fromarray(gradient()), "PNG"))
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "inside.png").write_bytes(outside.read_bytes())
+    (root / "link").symlink_to(tmp_path / "elsewhere")
+    loaded = read_image(ImageSource(path=root / escape, root=root))
+    assert loaded.pixels is None
+    assert "image path leaves the dataset root" in loaded.problems[0].message
+
+
+def test_nested_path_inside_root_read(tmp_path):
+    root = tmp_path / "root"
+    (root / "a" / "b").mkdir(parents=True)
+    (root / "a" / "b" / "x.png").write_bytes(pil_bytes(Image.fromarray(gradient()), "PNG"))
+    loaded = read_image(ImageSource(path=root / "a" / "b" / ".." / "b" / "x.png", root=root))
+    assert loaded.pixels is not None
+    assert loaded.problems == []
