@@ -15,6 +15,7 @@ matrices refer to images by that number. The square variant of the images lives 
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import logging
 import os
@@ -25,7 +26,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from loaders.model import ImageSource, Problem, Sample
+from loaders.model import ImageSource, Problem, Related, Sample
+from loaders.qa import Check, Flag
+from loaders.stats import DatasetTables, dataset_tables
 
 log = logging.getLogger(__name__)
 
@@ -231,6 +234,7 @@ class ZapposDataset:
         self._catalogue: pd.DataFrame | None = None
         self._metadata: pd.DataFrame | None = None
         self._comparisons: dict[tuple[str, int], Comparisons] = {}
+        self._rows_by_cid: dict[str, int] | None = None
 
     def file(self, name: str) -> Path:
         return self.data_dir / name
@@ -332,6 +336,17 @@ class ZapposDataset:
         sample.labels = self.metadata_of(row["CID"])
         return sample
 
+    def shoe_sample(self, split: str, cid: str) -> Sample:
+        """Return the Sample of the first catalogue row with this CID; ``split`` is unused, shoes have none."""
+        if self._rows_by_cid is None:
+            table = self.catalogue()
+            self._rows_by_cid = {cid: position for position, cid in reversed(list(enumerate(table["CID"])))}
+        position = self._rows_by_cid.get(cid)
+        if position is None:
+            return Sample(id=cid, split=split, problems=[Problem(str(self.file(PATH_FILE)), "CID not in the image "
+                                                                 "list.", record=cid, severity="error")])
+        return self.sample(self.catalogue().iloc[position])
+
     # -- meta-data -----------------------------------------------------------------------------
 
     def metadata(self) -> pd.DataFrame:
@@ -420,7 +435,113 @@ class ZapposDataset:
                                     f"{sorted({int(v) for v in unknown.comparison})}, not 1, 2 or 3.", record=record))
         return problems
 
+    def pair_sample(self, key: str, sample_id: str) -> Sample:
+        """Return comparison row ``sample_id`` of ``<label set>.<attribute>`` as a Sample.
+
+        The sample has no image of its own. Both shoes are in ``related``, their image
+        numbers and how they were found in ``fields``, and the outcome and confidence
+        in ``labels``.
+        """
+        label_set, attribute_id = parse_pair_key(key)
+        sample = Sample(id=sample_id, split=key)
+        table = self.comparisons(label_set, attribute_id).table
+        number = int(sample_id) if sample_id.isdigit() else 0
+        if not 1 <= number <= len(table):
+            sample.problems.append(Problem(LABEL_SETS[label_set][0], f"row {sample_id} not found.", record=key,
+                                           severity="error"))
+            return sample
+        row = table.iloc[number - 1]
+        outcome = COMPARISONS.get(int(row["comparison"]), f"code {int(row['comparison'])}")
+        sample.labels = {"outcome": [outcome], "confidence": [confidence_text(float(row["confidence"]))[1]]}
+        sample.fields = {"comparison": outcome, "confidence": float(row["confidence"]),
+                         "agreement": float(row["agreement"])}
+        for side in ("image1", "image2"):
+            image = int(row[side])
+            sample.fields[side] = image
+            listed = self.image_number(image)
+            if listed is None:
+                sample.fields[f"{side} found"] = "out of range"
+                sample.related.append(Related(side, "", "", f"image number {image} not in {PATH_FILE}"))
+                continue
+            sample.fields[f"{side} found"] = self.resolve(listed["listed"]).match
+            sample.related.append(Related(side, listed["CID"], "", listed["listed"]))
+        return sample
+
+
+def pair_key(label_set: str, attribute_id: int) -> str:
+    """Return the split name of a set's comparison rows in flags and verdicts: ``ordered.open``."""
+    return f"{label_set}.{ATTRIBUTES[attribute_id]}"
+
+
+def parse_pair_key(key: str) -> tuple[str, int]:
+    label_set, _, attribute = key.rpartition(".")
+    return label_set, {name: number for number, name in ATTRIBUTES.items()}[attribute]
+
 
 def confidence_text(value: float) -> tuple[str, str]:
     """Return the mean confidence as text and the label of its nearest code: ``("1.4", "very confident")``."""
     return f"{value:g}", CONFIDENCE.get(int(round(value)), "unknown")
+
+
+# ---------------------------------------------------------------------------------------------
+# Quality checks and statistics
+
+
+def check_listed_path(sample: Sample) -> list[Flag]:
+    """Flag a shoe whose listed path is not on disk, or is there only under another spelling."""
+    listed = sample.fields.get("listed path", "")
+    if sample.fields.get("found") == "missing":
+        return [Flag("path_not_found", sample.split, sample.id, "", listed)]
+    if sample.fields.get("found") == "spelling":
+        return [Flag("path_spelling", sample.split, sample.id, "", f"{listed} is {sample.fields.get('on disk')}")]
+    return []
+
+
+def path_checks() -> list[Check]:
+    """Return the checks of shoe samples: listed paths not found, or found under another spelling."""
+    return [Check("path_not_found", "Path of image-path.mat not found on disk under any spelling.",
+                  check_listed_path),
+            Check("path_spelling", "Path of image-path.mat found only under another spelling "
+                  "(HTML entity, %2E, trailing dot or case).", check_listed_path)]
+
+
+def check_pair_images(sample: Sample) -> list[Flag]:
+    """Flag a comparison row whose image number is outside image-path.mat, or whose image is not on disk."""
+    flags = []
+    for side in ("image1", "image2"):
+        found = sample.fields.get(f"{side} found")
+        number = sample.fields.get(side)
+        if found == "out of range":
+            flags.append(Flag("pair_image_out_of_range", sample.split, sample.id, "", f"{side} = {number}"))
+        elif found == "missing":
+            flags.append(Flag("pair_image_not_found", sample.split, sample.id, "", f"{side} = {number}"))
+    return flags
+
+
+def pair_checks() -> list[Check]:
+    """Return the checks of comparison row samples: image numbers out of range, images not on disk."""
+    return [Check("pair_image_out_of_range", f"Image number of the pair is 0 or past the end of {PATH_FILE}.",
+                  check_pair_images),
+            Check("pair_image_not_found", "Image of the pair not found on disk under any spelling.",
+                  check_pair_images)]
+
+
+def _label_tables(labels: pd.DataFrame) -> DatasetTables:
+    return dataclasses.replace(dataset_tables([]), labels=labels)
+
+
+def catalogue_tables(catalogue: pd.DataFrame, column: str) -> DatasetTables:
+    """Return statistics tables whose labels are one catalogue column (Category, SubCategory, Brand) per shoe."""
+    return _label_tables(pd.DataFrame({"split": "", "sample_id": catalogue["CID"], "group": column,
+                                       "label": catalogue[column]}))
+
+
+def comparison_tables(table: pd.DataFrame, key: str) -> DatasetTables:
+    """Return statistics tables whose labels are the outcome and the confidence of each comparison row."""
+    sample_ids = table["row"].astype(str)
+    outcomes = [COMPARISONS.get(int(code), f"code {int(code)}") for code in table["comparison"]]
+    confidences = [confidence_text(float(value))[1] for value in table["confidence"]]
+    return _label_tables(pd.concat([
+        pd.DataFrame({"split": key, "sample_id": sample_ids, "group": "outcome", "label": outcomes}),
+        pd.DataFrame({"split": key, "sample_id": sample_ids, "group": "confidence", "label": confidences})],
+        ignore_index=True))
