@@ -89,7 +89,12 @@ def parse_item(key: str, item: dict, file_name: str) -> Instance:
     record = key
 
     category_id = item.get("category_id")
-    if isinstance(category_id, int) and category_id in categories():
+    if isinstance(category_id, str) and category_id.strip().isdigit():
+        # Some re-exported files write ids as text; the number is still usable.
+        problems.append(Problem(file_name, f"category_id {category_id!r} is text, read as a number.", record,
+                                severity="info"))
+        category_id = int(category_id)
+    if isinstance(category_id, int) and not isinstance(category_id, bool) and category_id in categories():
         instance.category_id = category_id
         instance.category_name = categories()[category_id]["name"]
         instance.keypoint_schema = keypoint_schema(category_id)
@@ -100,6 +105,9 @@ def parse_item(key: str, item: dict, file_name: str) -> Instance:
     box = _number_list(item.get("bounding_box"))
     if box is not None and box.shape == (4,) and np.isfinite(box).all():
         instance.bbox = box  # DeepFashion2 boxes are already xyxy
+        if box[2] < box[0] or box[3] < box[1]:
+            problems.append(Problem(file_name, f"bounding_box {box.tolist()} has a negative width or height.",
+                                    record, hint="The corners may be swapped."))
     else:
         problems.append(Problem(file_name, f"bounding_box {item.get('bounding_box')!r} is not 4 numbers.", record))
 

@@ -160,3 +160,32 @@ def test_converted_coco_page(run_page, realdata):
     assert not app.exception
     assert app.session_state["df2_position"] == 2
     assert len(app.get("image")) >= 1
+
+
+BAD_FILES = [
+    ("not_utf8", lambda text: text.replace("long sleeve dress", "long sleeve dr\udcffess"), "invalid JSON"),
+    ("nan_literal", lambda text: text.replace('"style": 1', '"style": NaN'), "invalid JSON at line 1"),
+    ("infinity_in_box", lambda text: text.replace('"bounding_box": [103', '"bounding_box": [1e999'),
+     "number is infinity when parsed as double."),
+    ("string_category", lambda text: text.replace('"category_id": 11', '"category_id": "11"'),
+     "category_id '11' is text, read as a number."),
+    ("wrong_type_landmarks", lambda text: text.replace('"landmarks": [', '"landmarks": "x", "old": ['),
+     "landmarks is not a flat list of x, y, v triplets."),
+    ("negative_box", lambda text: text.replace('"bounding_box": [103, 80, 704, 749]',
+                                               '"bounding_box": [704, 80, 103, 749]'),
+     "bounding_box [704.0, 80.0, 103.0, 749.0] has a negative width or height."),
+    ("top_level_list", lambda text: "[" + text + "]", "top level is not a JSON object."),
+]
+
+
+@pytest.mark.parametrize("case, change, message", BAD_FILES, ids=[case[0] for case in BAD_FILES])
+def test_bad_annotation_input(realdata, tmp_path, case, change, message):
+    root = copy_real(realdata, tmp_path)
+    path = root / "validation" / "annos" / "000264.json"
+    path.write_bytes(change(path.read_text()).encode("utf-8", "surrogateescape"))
+    dataset = DeepFashion2Dataset(root)
+    broken = dataset.load_sample("validation", "000264")
+    assert any(message in problem.message for problem in broken.problems), [p.message for p in broken.problems]
+    assert all(problem.file.endswith("000264.json") for problem in broken.problems)
+    assert dataset.load_sample("validation", "000265").instances[0].category_id == 11
+    assert len(dataset.scan("validation")) >= 1
