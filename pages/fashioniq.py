@@ -3,7 +3,6 @@
 import textwrap
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -12,7 +11,7 @@ from loaders.fashioniq import CaptionRecord, FashionIQDataset, caption_checks, c
 from loaders.fashioniq_index import FashionIQIndex, record_key
 from loaders.images import read_image
 from loaders.stats import DatasetTables, dataset_tables
-from render.tiles import placeholder
+from render.tiles import placeholder, side_by_side
 from ui.browse import sample_navigator
 from ui.common import dataset_root, escape_markdown, init_state, query_default, show_problems, sync_query
 from ui.i18n import t
@@ -38,7 +37,7 @@ def split_tables(root: str, key: str) -> DatasetTables:
 
 
 def show_product(category: str, asin: str, split: str, role: str) -> np.ndarray:
-    """Show one product image (or a tile with its ASIN and URL when missing) and its tags; return the picture."""
+    """Show one product image (or a tile with its ASIN and URL when missing) and its tags, and return the picture."""
     st.markdown(f"**{role}**")
     sample = index.image_sample(category, asin, split)
     loaded = read_image(sample.image) if sample.fields["has image"] else None
@@ -56,7 +55,7 @@ def show_product(category: str, asin: str, split: str, role: str) -> np.ndarray:
                      hide_index=True)
     elif index.has_tags(category):
         st.caption(t("No tags for this ASIN."))
-    return cv2.resize(picture, (max(1, picture.shape[1] * TILE_HEIGHT // picture.shape[0]), TILE_HEIGHT))
+    return picture
 
 
 def show_captions(record: CaptionRecord) -> None:
@@ -130,7 +129,8 @@ if record_id is not None:
     with st.expander(t("Review this record"), icon=":material/rate_review:", expanded=True):
         sample = index.record_sample(key, record_id)
         review_form("fiq", "fashioniq", root, sample)
-        export_buttons("fiq", np.hstack(pictures), sample, view, [(key, str(number)) for number in numbers])
+        export_buttons("fiq", side_by_side(pictures, TILE_HEIGHT), sample, view,
+                       [(key, str(number)) for number in numbers])
 
 with st.expander(t("Images on disk for this split")):
     present, total = index.split_images(category, split)

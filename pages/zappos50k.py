@@ -5,16 +5,34 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from loaders.images import placeholder
-from loaders.model import Sample
-from loaders.zappos50k import ATTRIBUTES, COMPARISONS, LABEL_SETS, ZapposDataset, confidence_text
-from render.style import Style
-from ui.browse import render_sample, sample_navigator
+from loaders.zappos50k import (
+    ATTRIBUTES,
+    COMPARISONS,
+    LABEL_SETS,
+    ZapposDataset,
+    catalogue_tables,
+    comparison_tables,
+    pair_checks,
+    pair_key,
+    path_checks,
+)
+from render.tiles import side_by_side
+from ui.browse import sample_navigator
 from ui.common import dataset_root, init_state, query_default, show_problems, sync_query
 from ui.i18n import t
+from ui.quality import export_buttons, quality_panel, review_form
+from ui.stats import statistics_panel
+from ui.zappos_views import (
+    ALL,
+    choose,
+    show_comparison,
+    show_flags,
+    show_image_number,
+    show_shoe,
+    unresolved_paths_report,
+)
 
-ALL = "*"
-RELATION = {1: ">", 2: "<", 3: "="}
+TREE = (("Category", "category"), ("SubCategory", "subcategory"), ("Brand", "brand"))
 
 
 @st.cache_resource(show_spinner=False)
@@ -24,33 +42,8 @@ def open_dataset(root: str, image_folder: str | None) -> ZapposDataset:
     return dataset
 
 
-def choose(label: str, options: list[str], key: str, query_name: str) -> str:
-    options = [ALL, *options]
-    init_state(key, query_default(query_name, ALL) if query_default(query_name) in options else ALL)
-    if st.session_state[key] not in options:
-        st.session_state[key] = ALL  # the choice above it changed and this value is gone
-    value = st.sidebar.selectbox(label, options, key=key, format_func=lambda v: t("(all)") if v == ALL else v)
-    sync_query(**{query_name: "" if value == ALL else value})
-    return value
-
-
-def show_shoe(sample: Sample, caption: str) -> None:
-    st.image(render_sample(sample, Style(legend=False)), caption=caption, width="stretch")
-    st.text(sample.fields.get("listed path", ""))
-    if sample.fields.get("on disk"):
-        st.caption(t("Found on disk as:"))
-        st.text(sample.fields["on disk"])
-    show_problems(sample.problems)
-
-
-def show_image_number(number: int, caption: str) -> None:
-    row = dataset.image_number(number)
-    if row is None:
-        tile = placeholder(408, 306, ["image number not listed", str(number)])  # OpenCV's fonts draw ASCII only
-        st.image(tile, caption=caption, width="stretch")
-        st.warning(t("Image number {number} is not in image-path.mat.", number=number))
-        return
-    show_shoe(dataset.sample(row), f"{caption}: {number} · {row['CID']}")
+def narrow(ids: list[str], picked: set[tuple[str, str]] | None, split: str) -> list[str]:
+    return ids if picked is None else [sample_id for sample_id in ids if (split, sample_id) in picked]
 
 
 st.title("UT-Zappos50K")
@@ -77,23 +70,35 @@ sync_query(view=view)
 if view == "browse":
     rows = catalogue
     # Category, SubCategory and Brand are the dataset's own field names, so they are not translated.
-    for column, query_name in (("Category", "category"), ("SubCategory", "subcategory"), ("Brand", "brand")):
+    for column, query_name in TREE:
         value = choose(column, sorted(set(rows[column])), f"zap_{query_name}", query_name)
         if value != ALL:
             rows = rows[rows[column] == value]
     ids = list(rows["CID"])
+    quality = quality_panel("zap", "zappos50k", root, [("", cid) for cid in ids], dataset.shoe_sample, path_checks())
+    if quality.keys is not None:
+        ids = [cid for _, cid in quality.keys]
+    with st.expander(t("Statistics of the shoes shown"), icon=":material/bar_chart:"):
+        if st.toggle(t("Show statistics"), key="zap_stats"):
+            for column, _ in TREE:
+                ids = narrow(ids, statistics_panel(f"zap_{column}", catalogue_tables(rows, column)), "")
     cid = sample_navigator("zap", ids)
     if cid is not None:
-        sample = dataset.sample(rows.iloc[ids.index(cid)])
+        sample = dataset.shoe_sample("", cid)
         image_column, info_column = st.columns([2, 3])
         with image_column:
-            show_shoe(sample, t("image {number}", number=sample.fields["index"]) if sample.fields["index"] else cid)
+            picture = show_shoe(sample, t("image {number}", number=sample.fields["index"]) if sample.fields["index"]
+                                else cid)
         with info_column:
             if sample.labels:
                 st.dataframe(pd.DataFrame({"field": list(sample.labels), "values": list(sample.labels.values())}),
                              hide_index=True)
             else:
                 st.info(t("meta-data.csv has no row for CID {cid}.", cid=cid))
+            show_flags(quality, "", cid)
+        with st.expander(t("Review this shoe"), icon=":material/rate_review:", expanded=True):
+            review_form("zap", "zappos50k", root, sample)
+            export_buttons("zap", picture, sample, quality, [("", cid) for cid in ids])
 else:
     label_sets = dataset.has_comparisons()
     if not label_sets:
@@ -109,32 +114,32 @@ else:
     attribute_id = {name: number for number, name in ATTRIBUTES.items()}[attribute]
     comparisons = dataset.comparisons(label_set, attribute_id)
     show_problems(comparisons.problems)
-    table = comparisons.table
-    pair = sample_navigator("zap_pair", [str(row) for row in table["row"]], label=t("Pair (of {count})",
-                                                                                     count=len(table)))
+    table, key = comparisons.table, pair_key(label_set, attribute_id)
+    pairs = [str(row) for row in table["row"]]
+    quality = quality_panel("zap_pair", "zappos50k", root, [(key, pair) for pair in pairs], dataset.pair_sample,
+                            pair_checks())
+    if quality.keys is not None:
+        pairs = [pair for _, pair in quality.keys]
+    with st.expander(t("Statistics of this set and attribute"), icon=":material/bar_chart:"):
+        if st.toggle(t("Show statistics"), key="zap_pair_stats"):
+            pairs = narrow(pairs, statistics_panel("zap_pair", comparison_tables(table, key)), key)
+    pair = sample_navigator("zap_pair", pairs, label=t("Pair (of {count})", count=len(pairs)))
     if pair is not None:
         row = table.iloc[int(pair) - 1]
-        word = COMPARISONS.get(int(row["comparison"]), str(row["comparison"]))
         left, middle, right = st.columns([5, 3, 5])
         with left:
-            show_image_number(int(row["image1"]), t("image 1"))
+            first = show_image_number(dataset, int(row["image1"]), t("image 1"))
         with middle:
-            relation = RELATION.get(int(row["comparison"]), "?")
-            st.markdown(f"#### {t('image 1')} {relation} {t('image 2')}")
-            st.text(f"{attribute}: {word}")
-            confidence, confidence_label = confidence_text(float(row["confidence"]))
-            st.metric(t("Confidence"), confidence)
-            st.caption(confidence_label)
-            st.metric(t("Agreement"), f"{float(row['agreement']):.0%}")
+            show_comparison(row, attribute, COMPARISONS.get(int(row["comparison"]), str(row["comparison"])))
+            show_flags(quality, key, pair)
         with right:
-            show_image_number(int(row["image2"]), t("image 2"))
+            second = show_image_number(dataset, int(row["image2"]), t("image 2"))
+        with st.expander(t("Review this pair"), icon=":material/rate_review:", expanded=True):
+            sample = dataset.pair_sample(key, pair)
+            review_form("zap_pair", "zappos50k", root, sample)
+            export_buttons("zap_pair", side_by_side([first, second], 306), sample, quality,
+                           [(key, pair) for pair in pairs])
         with st.expander(t("All pairs of this set and attribute")):
             st.dataframe(table, hide_index=True)
 
-with st.expander(t("Listed paths not found on disk")):
-    if st.toggle(t("Check every listed path"), value=len(catalogue) <= 5000, key="zap_check_paths"):
-        unresolved = dataset.unresolved_paths()
-        not_found = unresolved[unresolved["found"] == "missing"]
-        st.caption(t("{missing} of {total} listed images not found; {renamed} found under another spelling.",
-                     missing=len(not_found), total=len(catalogue), renamed=len(unresolved) - len(not_found)))
-        st.dataframe(unresolved, hide_index=True)
+unresolved_paths_report(dataset, catalogue)

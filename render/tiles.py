@@ -17,3 +17,11 @@ def placeholder(width: int, height: int, text_lines: list[str] | None = None, si
         draw.text((10, y), line[:80], fill=(230, 230, 230), font=font(size))
         y += size + 7
     return np.asarray(tile).copy()
+
+
+def side_by_side(pictures: list[np.ndarray], height: int) -> np.ndarray:
+    """Return RGB pictures scaled to one height and joined left to right, for a pair's PNG export."""
+    scaled = [np.asarray(Image.fromarray(picture).resize((max(1, picture.shape[1] * height // picture.shape[0]),
+                                                          height), Image.Resampling.LANCZOS))
+              for picture in pictures]
+    return np.hstack(scaled)

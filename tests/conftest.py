@@ -70,3 +70,14 @@ def page_text(app: AppTest) -> str:
 def shown_text():
     """Return ``page_text``, the function that collects the text a page run shows."""
     return page_text
+
+
+@pytest.fixture
+def quality_counts():
+    """Return a function that reads the quality panel's table of a page run as {check id: flagged count}."""
+
+    def counts(app: AppTest) -> dict[str, int]:
+        (table,) = [frame for frame in app.sidebar.dataframe if "check" in frame.value.columns]
+        return dict(zip(table.value["check"], table.value["flagged"]))
+
+    return counts

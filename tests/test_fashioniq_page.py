@@ -97,12 +97,7 @@ def test_page_empty_root_reports(run_page, tmp_path):
     assert len(app.get("image")) == 0
 
 
-def quality_counts(app) -> dict[str, int]:
-    (table,) = [frame for frame in app.sidebar.dataframe if "check" in frame.value.columns]
-    return dict(zip(table.value["check"], table.value["flagged"]))
-
-
-def test_quality_panel_counts_and_walk(run_page):
+def test_quality_panel_counts_and_walk(run_page, quality_counts):
     app = run_page("fashioniq", query={"category": "dress", "split": "train"})
     assert app.number_input(key="fiq_position").max == 6
     app.button(key="fiq_qa_run").click().run()
@@ -122,7 +117,7 @@ def test_quality_panel_counts_and_walk(run_page):
     assert "B0DEMO0008.jpg" in flags
 
 
-def test_flagged_only_empty_caption(run_page, shown_text):
+def test_flagged_only_empty_caption(run_page, shown_text, quality_counts):
     app = run_page("fashioniq", query={"category": "toptee", "split": "train", "sample": "3"})
     app.button(key="fiq_qa_run").click().run()
     assert quality_counts(app)["caption_empty"] == 1
@@ -163,7 +158,7 @@ def test_statistics_caption_length_and_tags(run_page):
     assert "Most frequent labels and attributes" in titles
 
 
-def test_real_quality_run_counts(run_page, realdata):
+def test_real_quality_run_counts(run_page, realdata, quality_counts):
     app = run_page("fashioniq", {"fashioniq": realdata / "fashioniq"}, query={"category": "toptee", "split": "val"})
     app.button(key="fiq_qa_run").click().run()
     assert not app.exception

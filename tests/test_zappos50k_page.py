@@ -1,7 +1,9 @@
 """AppTest runs of the UT-Zappos50K page on the demo data and on the real root, which has no dataset files."""
 
+import json
 from pathlib import Path
 
+from loaders.reviews import ReviewStore
 from loaders.zappos50k import ZapposDataset
 
 DEMO = Path(__file__).resolve().parent.parent / "assets" / "demo" / "zappos50k"
@@ -65,3 +67,75 @@ def test_page_real_root_reports_missing_files(run_page, realdata):
     assert len(app.error) == 1
     assert "no UT-Zappos50K dataset files found" in app.error[0].value
     assert len(app.get("image")) == 0
+
+
+def test_quality_panel_path_checks_walk(run_page, shown_text, quality_counts):
+    app = run_page("zappos50k")
+    assert app.number_input(key="zap_position").max == 26
+    app.button(key="zap_qa_run").click().run()
+    assert not app.exception
+    counts = quality_counts(app)
+    assert counts["path_not_found"] == 1
+    assert counts["path_spelling"] == 11
+    assert counts["image_missing"] == 1
+    app.sidebar.multiselect(key="zap_qa_checks").set_value(["path_not_found"]).run()
+    app.sidebar.toggle(key="zap_qa_only").set_value(True).run()
+    assert not app.exception
+    assert app.number_input(key="zap_position").max == 1
+    missing = ZapposDataset(DEMO).image_number(6)
+    assert app.query_params["sample"] in (missing.CID, [missing.CID])
+    flags = [element.value.replace("\\", "") for element in app.warning]
+    assert f"path_not_found: {missing.listed}" in flags
+    assert "image not found under any spelling" in shown_text(app)
+
+
+def test_quality_panel_pairs_walk(run_page, quality_counts):
+    app = run_page("zappos50k", query={"view": "compare", "set": "ordered", "attribute": "open"})
+    assert app.number_input(key="zap_pair_position").max == 8
+    app.button(key="zap_pair_qa_run").click().run()
+    assert not app.exception
+    counts = quality_counts(app)
+    # Pair 5 of ordered/open compares with image 6, the one listed image missing from the disk.
+    assert counts["pair_image_not_found"] == 1
+    assert counts["pair_image_out_of_range"] == 0
+    app.sidebar.toggle(key="zap_pair_qa_only").set_value(True).run()
+    assert app.number_input(key="zap_pair_position").max == 1
+    assert app.session_state["zap_pair_position"] == 1
+    flags = [element.value.replace("\\", "") for element in app.warning]
+    assert "pair_image_not_found: image2 = 6" in flags
+
+
+def test_verdict_saved_for_shoe_and_pair(run_page):
+    cid = ZapposDataset(DEMO).image_number(3).CID
+    app = run_page("zappos50k", query={"sample": cid})
+    app.selectbox(key="zap_verdict").set_value("wrong label")
+    app.text_area(key="zap_verdict_note").input("listed under Sneakers but drawn as an oxford")
+    app.text_input(key="reviewer_name").input("sam")
+    app.button(key="FormSubmitter:zap_verdict_form-Save verdict").click().run()
+    assert not app.exception
+    (stored,) = ReviewStore().all()
+    assert (stored.family, stored.split, stored.sample_id, stored.verdict) == ("zappos50k", "", cid, "wrong label")
+    app.sidebar.radio(key="zap_reviewed").set_value("reviewed").run()
+    assert app.number_input(key="zap_position").max == 1
+
+    app = run_page("zappos50k", query={"view": "compare", "set": "equal", "attribute": "sporty", "sample": "2"})
+    app.selectbox(key="zap_pair_verdict").set_value("other")
+    app.button(key="FormSubmitter:zap_pair_verdict_form-Save verdict").click().run()
+    assert not app.exception
+    pair_verdicts = [verdict for verdict in ReviewStore().all() if verdict.split == "equal.sporty"]
+    assert [(verdict.sample_id, verdict.verdict) for verdict in pair_verdicts] == [("2", "other")]
+
+
+def test_statistics_tree_and_outcomes(run_page):
+    app = run_page("zappos50k", query={"category": "Shoes"})
+    app.toggle(key="zap_stats").set_value(True).run()
+    assert not app.exception
+    charts = [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
+    assert len(charts) == 3
+    groups = [{trace["name"] for trace in chart["data"]} for chart in charts]
+    assert groups == [{"Category"}, {"SubCategory"}, {"Brand"}]
+    app = run_page("zappos50k", query={"view": "compare", "set": "ordered", "attribute": "open"})
+    app.toggle(key="zap_pair_stats").set_value(True).run()
+    assert not app.exception
+    (chart,) = [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
+    assert {trace["name"] for trace in chart["data"]} == {"outcome", "confidence"}
