@@ -144,6 +144,24 @@ class Benchmark:
     def split_of(self, name: str) -> str:
         return ""
 
+    def keyed_sample(self, split: str, sample_id: str) -> Sample:
+        """Load a sample under its page key, for the quality checks; ``image_name`` keeps the file's name.
+
+        An In-shop sample is an item shown through its first image, so its id becomes the item id.
+        """
+        sample = self.load_sample(sample_id)
+        sample.fields.setdefault("image_name", sample.id)
+        sample.id, sample.split = sample_id, split
+        return sample
+
+    def landmark_row(self, name: str) -> tuple[np.ndarray, bool, str, str] | None:
+        """Return an image's landmark numbers, whether the file has a variation column, the file and the line."""
+        table = getattr(self, "landmarks", None)
+        row = table.row_of.get(name) if table is not None else None
+        if row is None:
+            return None
+        return table.numbers[row], table.has_variation, str(table.path), f"line {table.listing.line_of(row)}"
+
 
 def set_box(instance: Instance, sample: Sample, box: np.ndarray | None, types: list[float],
             problems: list[Problem]) -> None:
@@ -331,6 +349,13 @@ class CategoryAttribute(Benchmark):
             row.attributes = [index for index, label in enumerate(tokens) if label == "1" and index < limit]
             row.label_count = len(tokens)
         return row
+
+    def landmark_row(self, name: str) -> tuple[np.ndarray, bool, str, str] | None:
+        row = self.image_row(name)
+        if row.landmarks is None:
+            return None
+        file_name, has_variation = self.landmark_file()
+        return row.landmarks, has_variation, file_name, f"line {row.landmark_line}"
 
     def landmark_file(self, role: str = "landmarks") -> tuple[str, bool]:
         """Return the path of the landmark or joint list and whether its rows have a variation_type column."""
@@ -634,6 +659,13 @@ class InShop(_Retrieval):
         frame = self.partition if split == ALL else self.partition[self.partition[2] == split]
         return _unique(frame[1].tolist()) if len(frame) else []
 
+    def split_of(self, name: str) -> str:
+        """Return the split of the item's first image, which is the split its sample gets."""
+        if "_item_split" not in self.__dict__:
+            first = self.partition.drop_duplicates(1) if len(self.partition) else self.partition
+            self._item_split = dict(zip(first[1], first[2])) if len(first) else {}
+        return self._item_split.get(name, "")
+
     def item_images(self, item: str) -> pd.DataFrame:
         return self.partition[self.partition[1] == item]
 
@@ -726,6 +758,13 @@ class ConsumerToShop(_Retrieval):
                    progress: Progress | None = None) -> list[str]:
         frame = self.partition if split == ALL else self.partition[self.partition[3] == split]
         return _unique(frame[0].tolist()) if len(frame) else []
+
+    def split_of(self, name: str) -> str:
+        """Return the split of the consumer image's first pair, which is the split its sample gets."""
+        if "_consumer_split" not in self.__dict__:
+            first = self.partition.drop_duplicates(0) if len(self.partition) else self.partition
+            self._consumer_split = dict(zip(first[0], first[3])) if len(first) else {}
+        return self._consumer_split.get(name, "")
 
     def load_sample(self, sample_id: str) -> Sample:
         rows = self.partition[self.partition[0] == sample_id]

@@ -1,15 +1,20 @@
 """DeepFashion: a benchmark selector over the benchmarks found under the root, then one sample at a time."""
 
+import dataclasses
 from pathlib import Path
 
 import streamlit as st
 
 from loaders.deepfashion import BENCHMARK_SHORT_TITLES, detect_benchmarks
 from loaders.deepfashion_benchmarks import InShop, open_benchmark
+from loaders.deepfashion_checks import deepfashion_checks, statistics_samples
+from loaders.stats import DatasetTables, dataset_tables
 from ui.browse import sample_navigator
 from ui.common import dataset_root, init_state, query_default, show_problems, style_controls, sync_query
 from ui.deepfashion_views import show_sample
 from ui.i18n import t
+from ui.quality import export_buttons, quality_panel, review_form
+from ui.stats import statistics_panel
 
 
 @st.cache_resource(show_spinner=False)
@@ -34,6 +39,12 @@ def matching_ids(root: str, key: str, split: str, chosen: tuple) -> list[str]:
     ids = dataset.sample_ids(split, dict(chosen), lambda rows: bar.progress(min(rows / total, 1.0)))
     bar.empty()
     return ids
+
+
+@st.cache_resource(show_spinner=False)
+def split_tables(root: str, key: str, split: str) -> DatasetTables:
+    dataset = open_dataset(root, key)
+    return dataset_tables(statistics_samples(dataset, dataset.keys(split, dataset.sample_ids(split))))
 
 
 st.title("DeepFashion")
@@ -84,6 +95,18 @@ ids = matching_ids(root, key, split, filtered) if filtered else dataset.sample_i
 if filtered:
     st.caption(t("{count} samples match the filters.", count=len(ids)))
 
+# Verdicts and check results are kept per benchmark: fine and coarse lists name the same images.
+review_root = str(dataset.location.anno)
+view = quality_panel(f"df_{key}", "deepfashion", review_root, dataset.keys(split, ids), dataset.keyed_sample,
+                     deepfashion_checks(dataset))
+if view.keys is not None:
+    ids = [sample_id for _, sample_id in view.keys]
+with st.expander(t("Statistics of this split"), icon=":material/bar_chart:"):
+    if st.toggle(t("Compute statistics (reads every sample of the split)"), key=f"df_{key}_stats"):
+        picked = statistics_panel(f"df_{key}", split_tables(root, key, split))
+        if picked is not None:
+            ids = [sample_id for sample_id in ids if (dataset.split_of(sample_id), sample_id) in picked]
+
 sample_id = sample_navigator(f"df_{key}", ids)
 if sample_id is None:
     st.stop()
@@ -91,6 +114,14 @@ if isinstance(dataset, InShop):
     sample = dataset.load_sample(sample_id, high_resolution)
 else:
     sample = dataset.load_sample(sample_id)
+sample_split = dataset.split_of(sample_id)
+style.highlight_ids = view.highlight(sample_split, sample_id)
+flags = view.report.flags_for(sample_split, sample_id) if view.report is not None else []
 
-show_sample(dataset, sample, style, high_resolution)
+picture = show_sample(dataset, sample, style, high_resolution, flags)
 show_problems(dataset.problems, t("{count} problems found in the list files", count=len(dataset.problems)))
+with st.expander(t("Review this sample"), icon=":material/rate_review:", expanded=True):
+    # An In-shop sample is an item: its verdicts are stored under the item id.
+    keyed = dataclasses.replace(sample, id=sample_id, split=sample_split)
+    review_form(f"df_{key}", "deepfashion", review_root, keyed)
+    export_buttons(f"df_{key}", picture, keyed, view, dataset.keys(split, ids))

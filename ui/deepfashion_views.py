@@ -12,9 +12,10 @@ import streamlit as st
 from loaders.deepfashion_benchmarks import Benchmark
 from loaders.images import read_image
 from loaders.model import ImageSource, Sample, Visibility
+from loaders.qa import Flag
 from render.style import Style
-from ui.browse import render_sample, show_sample_image
-from ui.common import show_problems
+from ui.browse import render_sample
+from ui.common import escape_markdown, show_problems
 from ui.i18n import t
 
 # DeepFashion's own code for each visibility, shown beside the name so the file can be checked.
@@ -103,31 +104,54 @@ def show_details(sample: Sample, with_attributes: bool = True) -> None:
         st.caption(t("No positive attributes listed for this sample."))
 
 
-def show_image_row(samples: list[Sample], style: Style, per_row: int = 4) -> None:
-    """Show samples side by side, each with its file name, split and pose or source type."""
+def show_image_row(samples: list[Sample], style: Style, per_row: int = 4) -> np.ndarray | None:
+    """Show samples side by side, each with its file name, split and pose or source type; return the first drawing."""
+    first = None
     for start in range(0, len(samples), per_row):
         columns = st.columns(per_row)
         for column, sample in zip(columns, samples[start:start + per_row]):
             with column:
-                st.image(render_sample(enlarged(sample), style), width="stretch")
+                picture = render_sample(enlarged(sample), style)
+                first = picture if first is None else first
+                st.image(picture, width="stretch")
                 fields = sample.instances[0].fields if sample.instances else {}
                 kind = fields.get("pose_type") or fields.get("source_type") or ""
                 st.text(f"{sample.id}\n{sample.split} · {kind}")
                 show_problems(sample.problems)
+    return first
 
 
-def show_sample(dataset: Benchmark, sample: Sample, style: Style, high_resolution: bool = False) -> None:
-    """Show a sample the way its benchmark needs: alone, with its item's images, or beside its shop images."""
+def show_flags(flags: list[Flag]) -> None:
+    for flag in flags:
+        st.warning(escape_markdown(f"{flag.check_id}: {flag.instance_id} {flag.detail}"), icon=":material/flag:")
+
+
+def show_main_image(sample: Sample, style: Style, flags: list[Flag]) -> np.ndarray:
+    """Draw the sample, show it with its problems and quality flags beneath, and return the drawing."""
+    picture = render_sample(enlarged(sample), style)
+    st.image(picture, width="stretch")
+    show_problems(sample.problems)
+    show_flags(flags)
+    return picture
+
+
+def show_sample(dataset: Benchmark, sample: Sample, style: Style, high_resolution: bool = False,
+                flags: list[Flag] = ()) -> np.ndarray:
+    """Show a sample the way its benchmark needs: alone, with its item's images, or beside its shop images.
+
+    Returns the drawing of the sample's own image, for the PNG export.
+    """
     if dataset.key == "inshop":
         st.subheader(t("Item {item}: all its images", item=sample.fields.get("item_id", "")))
-        show_image_row([sample, *dataset.related(sample, high_resolution)], style)
+        picture = show_image_row([sample, *dataset.related(sample, high_resolution)], style)
+        show_flags(flags)
         show_details(sample)
-        return
+        return picture
     if dataset.key == "consumer2shop":
         consumer_column, shop_column = st.columns(2)
         with consumer_column:
             st.markdown(f"**{t('Consumer image')}**")
-            show_sample_image(enlarged(sample), style)
+            picture = show_main_image(sample, style, flags)
         with shop_column:
             st.markdown(f"**{t('Shop images of the same item')}**")
             shops = dataset.related(sample)
@@ -136,9 +160,10 @@ def show_sample(dataset: Benchmark, sample: Sample, style: Style, high_resolutio
             else:
                 st.info(t("No shop image is paired with this consumer image."))
         show_details(sample)
-        return
+        return picture
     image_column, info_column = st.columns([3, 2])
     with image_column:
-        show_sample_image(enlarged(sample), style)
+        picture = show_main_image(sample, style, flags)
     with info_column:
         show_details(sample, with_attributes=dataset.key != "landmark_detection")
+    return picture

@@ -357,6 +357,10 @@ def generate_consumer2shop(out: Path, rng: np.random.Generator) -> None:
         for consumer in names["comsumer"]:
             for shop in names["shop"]:
                 partition_rows.append((consumer, f"{shop}  {item}  {status}"))
+        if item == "id_00000007":
+            # A flaw for the quality checks: a pair whose shop image was never written.
+            missing_shop = f"img/CLOTHING/{folder}/{item}/shop_{shops + 1:02d}.jpg"
+            partition_rows.append((names["comsumer"][-1], f"{missing_shop}  {item}  {status}"))
     anno = base / "Anno"
     _write_list(anno / "list_bbox_consumer2shop.txt",
                 ["image_name", "clothes_type", "source_type", "x_1", "y_1", "x_2", "y_2"], box_rows)
@@ -411,6 +415,11 @@ def generate_landmark_detection(out: Path, rng: np.random.Generator) -> None:
             image[int(drawn.landmarks["left hem"][1]) - 6:] = image[int(drawn.landmarks["left hem"][1]) - 7]
         if number == 4:
             points[0] = (1, *points[0][1:])
+        # Flaws for the quality checks: a visibility code outside 0, 1, 2, and a full-body row with 6 triplets.
+        if number == 5:
+            points[1] = (3, *points[1][1:])
+        if number == 6:
+            points = points[:6]
         path = base / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(encode_jpeg(image, 80))
