@@ -136,10 +136,11 @@ def review_form(page_key: str, family_key: str, root: str, sample: Sample) -> No
             st.error(t("Verdict NOT saved: {error}. Your input is still in the form; try again.", error=error))
 
 
-def export_buttons(page_key: str, picture: np.ndarray, sample: Sample, view: QualityView,
+def export_buttons(page_key: str, picture: np.ndarray | None, sample: Sample, view: QualityView,
                    keys: Sequence[SampleKey]) -> None:
-    """Offer the drawn image as PNG and the current sample list (with flags and verdicts) as CSV."""
-    ok, png = cv2.imencode(".png", np.ascontiguousarray(picture[:, :, ::-1]))
+    """Offer the drawn image as PNG (unless ``picture`` is None) and the current sample list
+    (with flags and verdicts) as CSV."""
+    ok, png = cv2.imencode(".png", np.ascontiguousarray(picture[:, :, ::-1])) if picture is not None else (False, None)
     left, right = st.columns(2)
     if ok:
         left.download_button(t("Image as PNG"), png.tobytes(), f"{sample.split}-{sample.id}.png", "image/png",

@@ -5,6 +5,8 @@ UV-mapped onto islands of one texture atlas, posed by bending its tubes. Point c
 are sampled from the meshes with the texture's colours. Feature lines are the rings at
 the tubes' open ends, numbered with the V2 codes and written as unordered point sets.
 Garment 4 has a point cloud but no registered mesh, as V2 filtered some out.
+Two defects are planted for the quality checks: the hemline of model 3-2 floats in front
+of the skirt, and the pose file of model 4-1 has a trans of 2 values.
 """
 
 from __future__ import annotations
@@ -166,6 +168,11 @@ def dress(pose: int) -> GarmentMesh:
     return upper(pose, sleeve_length=0.2, torso=Part(centres, radii, (0.02, 0.02, 0.48, 0.98)))
 
 
+# Model -> (feature-line code, shift in metres) of a line moved off the garment on purpose.
+MISPLACED_LINES = {"3-2": (2, np.array([0.0, 0.0, 0.15]))}
+# Models whose pose file has a trans of 2 values on purpose.
+SHORT_TRANS = {"4-1"}
+
 # Garment id -> (cloth_type_list label, builder, poses, base colour, pattern, has registered mesh).
 GARMENTS = {
     1: ("long_sleeve_upper", upper, (1, 2), (40, 90, 160), "stripes", True),
@@ -271,10 +278,14 @@ def generate(out_dir: Path) -> None:
             for code, ring in builder(pose).rings.items():
                 jitter = rng.normal(0.0, 0.002, ring.shape)
                 shuffled = (ring + jitter)[rng.permutation(len(ring))]
+                if MISPLACED_LINES.get(name, (None,))[0] == code:
+                    shuffled = shuffled + MISPLACED_LINES[name][1]
                 write_points(line_dir / f"{garment_id}_{pose}_{code}.ply", shuffled.astype(np.float32))
 
             pose_dir = out_dir / "pose_estimation" / str(garment_id)
             pose_dir.mkdir(parents=True, exist_ok=True)
-            (pose_dir / f"{garment_id}_{pose}.pkl").write_bytes(
-                pickle.dumps(pose_record(garment_id, pose, rng), protocol=2))
+            record = pose_record(garment_id, pose, rng)
+            if name in SHORT_TRANS:
+                record["trans"] = record["trans"][:2]
+            (pose_dir / f"{garment_id}_{pose}.pkl").write_bytes(pickle.dumps(record, protocol=2))
     (cloud_dir / "cloth_type_list.txt").write_text("\n".join(type_lines) + "\n", encoding="ascii")
