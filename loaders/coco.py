@@ -32,10 +32,10 @@ import dataclasses
 import json
 import logging
 import math
-from collections.abc import Callable, Sequence
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import orjson
@@ -50,7 +50,16 @@ from loaders.coco_geometry import (
     is_int,
     is_number,
 )
-from loaders.coco_index import MISSING, AnnotationIndex, build_index
+from loaders.coco_index import MISSING
+from loaders.coco_store import (
+    BOX_COLUMNS,
+    CocoStore,
+    StoredImages,
+    box_row,
+    index_images,
+    open_store,
+    parse_json,
+)
 from loaders.model import ImageSource, Instance, KeypointSchema, Problem, Sample, Visibility, box_from_points
 
 log = logging.getLogger(__name__)
@@ -104,22 +113,6 @@ def table_labels(path: Path) -> tuple[dict[int, Label], dict[int, Label]]:
     problems: list[Problem] = []
     return (read_labels(data.get("categories"), str(path), "categories", problems),
             read_labels(data.get("attributes"), str(path), "attributes", problems))
-
-
-# --- JSON -----------------------------------------------------------------------------------------
-
-def parse_json(data: bytes, file_name: str) -> tuple[Any, list[Problem]]:
-    """Parse JSON bytes with orjson, falling back to the json module (with a Problem) for NaN and Infinity."""
-    try:
-        return orjson.loads(data), []
-    except orjson.JSONDecodeError as error:
-        try:
-            # The json module accepts NaN and Infinity, which orjson (following the JSON standard) rejects.
-            value = json.loads(data)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise error from None
-        return value, [Problem(file_name, "the file contains NaN or Infinity, which is not valid JSON; "
-                                          "records with such numbers are reported below.")]
 
 
 # --- annotations to instances ---------------------------------------------------------------------
@@ -278,7 +271,7 @@ class CocoInstances:
                  attributes: dict[int, Label] | None = None, options: CocoOptions | None = None,
                  image_name: Callable[[dict], str] | None = None, byte_index: bool = True):
         self.path = Path(path)
-        # False parses the whole file at once instead of indexing the annotations' byte spans.
+        # False parses the whole file at once instead of using the persistent index (loaders.coco_store).
         self.byte_index = byte_index
         self.image_dir = Path(image_dir) if image_dir is not None else self.path.parent
         self.options = options or CocoOptions()
@@ -287,29 +280,34 @@ class CocoInstances:
         self._image_name = image_name
         self._loaded = False
         self.problems: list[Problem] = []
-        self.images: dict[int, dict] = {}
+        # A dict when the file is parsed whole, a StoredImages view of the index otherwise.
+        self.images: Mapping[int, dict] = {}
         self.categories: dict[int, Label] = {}
         self.attributes: dict[int, Label] = {}
         # "file" when the file has its own list, "table" when the built-in table is used, "none" otherwise.
         self.label_source = {"categories": "none", "attributes": "none"}
         # "present", "empty" ([] in the file) or "absent" (no key), and "unreadable" when parsing failed.
         self.annotations_state = "absent"
-        # Either parsed records (small or irregular files) or byte spans into _data, parsed when shown.
+        # The persistent index, or for files it cannot index (irregular layouts) the parsed records.
+        self._store: CocoStore | None = None
         self._records: list = []
-        self._data = b""
-        self._index: AnnotationIndex | None = None
         self._count = 0
         self._by_image: dict[int, np.ndarray] = {}
         self._table = pd.DataFrame(columns=self.TABLE_COLUMNS)
 
-    # Parsing and indexing happen once, on the first call that needs them.
+    # Indexing (or parsing) happens once, on the first call that needs it.
     def load(self) -> CocoInstances:
         if self._loaded:
             return self
         self._loaded = True
         name = str(self.path)
+        if not self.path.is_file():
+            self._fail(Problem(name, "annotation file not found.", severity="error"))
+            return self
+        if self.byte_index and self._open_store():
+            return self
         try:
-            data = self._read_top_level()
+            data = self._read_whole()
         except FileNotFoundError:
             self._fail(Problem(name, "annotation file not found.", severity="error"))
             return self
@@ -323,33 +321,43 @@ class CocoInstances:
                                severity="error"))
             return self
 
-        self._index_images(data.get("images"))
+        self.images, problems = index_images(data.get("images"), name)
+        self.problems.extend(problems)
+        self._read_labels(data)
+        self._index_annotations(data)
+        log.info("%s: %d images, %d annotations (parsed whole), %d categories (%s), %d attributes (%s)", name,
+                 len(self.images), self._count, len(self.categories), self.label_source["categories"],
+                 len(self.attributes), self.label_source["attributes"])
+        return self
+
+    def _open_store(self) -> bool:
+        """Use the persistent index when the file's layout allows one; return whether it is used."""
+        try:
+            store = open_store(self.path)
+        except (OSError, sqlite3.Error) as error:
+            log.error("%s: index could not be built or opened (%s); parsing the file whole", self.path, error)
+            return False
+        if not store.indexable:
+            store.connection.close()
+            return False
+        self._store = store
+        self.images = StoredImages(store.connection)
+        self.problems.extend(store.problems())
+        self._read_labels(store.top_level())
+        self._count = int(store.meta["annotation_count"])
+        self.annotations_state = "present" if self._count else "empty"
+        self._annotation_problems(int(store.meta["orphans"]), int(store.meta["duplicates"]))
+        log.info("%s: %d annotations, index %s", self.path, self._count, store.index_file)
+        return True
+
+    def _read_labels(self, data: dict) -> None:
         self.categories, self.label_source["categories"] = self._labels(data, "categories",
                                                                         self._fallback_categories)
         self.attributes, self.label_source["attributes"] = self._labels(data, "attributes",
                                                                         self._fallback_attributes)
-        self._index_annotations(data)
-        log.info("%s: %d images, %d annotations (%s), %d categories (%s), %d attributes (%s)", name,
-                 len(self.images), self._count, "byte index" if self._index is not None else "parsed",
-                 len(self.categories), self.label_source["categories"], len(self.attributes),
-                 self.label_source["attributes"])
-        return self
 
-    def _read_top_level(self) -> object:
-        """Parse the file without its annotations array when the byte index finds it, else the whole file."""
-        raw = self.path.read_bytes()
-        index = build_index(raw) if self.byte_index else None
-        if index is not None:
-            rest = raw[:index.array_start] + b"[]" + raw[index.array_end:]
-            try:
-                data, problems = parse_json(rest, str(self.path))
-            except orjson.JSONDecodeError:
-                log.warning("%s: the annotations array was not cut out cleanly; parsing the whole file", self.path)
-            else:
-                self._index, self._data = index, raw
-                self.problems.extend(problems)
-                return data
-        data, problems = parse_json(raw, str(self.path))
+    def _read_whole(self) -> object:
+        data, problems = parse_json(self.path.read_bytes(), str(self.path))
         self.problems.extend(problems)
         return data
 
@@ -364,21 +372,6 @@ class CocoInstances:
             return own, "file"
         return dict(fallback), "table" if fallback else "none"
 
-    def _index_images(self, records: object) -> None:
-        if not isinstance(records, list):
-            self.problems.append(Problem(str(self.path), "the file has no 'images' list.", severity="error"))
-            return
-        for position, record in enumerate(records):
-            if not isinstance(record, dict) or not is_int(record.get("id")):
-                self.problems.append(Problem(str(self.path), "image record has no integer id; it is skipped.",
-                                             f"images[{position}]"))
-                continue
-            if record["id"] in self.images:
-                self.problems.append(Problem(str(self.path), f"image id {record['id']} is listed twice; "
-                                             "the first record is used.", f"images[{position}]"))
-                continue
-            self.images[record["id"]] = record
-
     def _index_annotations(self, data: dict) -> None:
         name = str(self.path)
         if "annotations" not in data:
@@ -390,28 +383,13 @@ class CocoInstances:
             self.annotations_state = "unreadable"
             self.problems.append(Problem(name, "'annotations' is not a list.", severity="error"))
             return
-        if self._index is None:
-            self._records = data["annotations"]
-        self._count = len(self._index) if self._index is not None else len(self._records)
-        if not self._count:
-            self.annotations_state = "empty"
-            self.problems.append(Problem(name, f"'annotations' is empty; its {len(self.images)} images are "
-                                         "shown without annotations.", severity="info"))
-            return
-
-        self.annotations_state = "present"
+        self._records = data["annotations"]
+        self._count = len(self._records)
+        self.annotations_state = "present" if self._count else "empty"
         table = self._scalar_table()
         known = table.image_id.isin(list(self.images))
-        orphans = int((~known).sum())
-        if orphans:
-            self.problems.append(Problem(name, f"{orphans} annotations name an image_id that is not in 'images'; "
-                                         "they are not shown."))
         ids = table.annotation_id[table.annotation_id != MISSING]
-        duplicates = int(ids.duplicated().sum())
-        if duplicates:
-            self.problems.append(Problem(name, f"{duplicates} annotations reuse an id of an earlier annotation.",
-                                         hint="Older copies of some datasets had duplicate ids; use the "
-                                              "re-issued file if there is one."))
+        self._annotation_problems(int((~known).sum()), int(ids.duplicated().sum()))
         self._table = table[known]
         self._by_image = {int(image_id): positions for image_id, positions in
                           self._table.groupby("image_id", sort=False).indices.items()}
@@ -419,13 +397,21 @@ class CocoInstances:
         file_positions = self._table.index.to_numpy()
         self._by_image = {image_id: file_positions[rows] for image_id, rows in self._by_image.items()}
 
+    def _annotation_problems(self, orphans: int, duplicates: int) -> None:
+        name = str(self.path)
+        if self.annotations_state == "empty":
+            self.problems.append(Problem(name, f"'annotations' is empty; its {len(self.images)} images are "
+                                         "shown without annotations.", severity="info"))
+        if orphans:
+            self.problems.append(Problem(name, f"{orphans} annotations name an image_id that is not in 'images'; "
+                                         "they are not shown."))
+        if duplicates:
+            self.problems.append(Problem(name, f"{duplicates} annotations reuse an id of an earlier annotation.",
+                                         hint="Older copies of some datasets had duplicate ids; use the "
+                                              "re-issued file if there is one."))
+
     def _scalar_table(self) -> pd.DataFrame:
-        """Return the filter keys of every annotation, indexed by its position in the file."""
-        if self._index is not None:
-            values = self._index.values
-            return pd.DataFrame({"image_id": values["image_id"], "annotation_id": values["id"],
-                                 "category_id": values["category_id"], "attribute_ids": self._index.attribute_ids,
-                                 "iscrowd": np.where(values["iscrowd"] == MISSING, 0, values["iscrowd"])})
+        """Return the filter keys of every parsed annotation, indexed by its position in the file."""
         rows = []
         for record in self._records:
             record = record if isinstance(record, dict) else {}
@@ -448,18 +434,18 @@ class CocoInstances:
         return [record for record, _ in self._records_of(image_id) if isinstance(record, dict)]
 
     def _records_of(self, image_id: int) -> list[tuple[object, list[Problem]]]:
+        """Return one image's annotation records with the problems met parsing them (None when unparsable)."""
         self.load()
-        return [self._record(int(position), image_id) for position in self._by_image.get(image_id, ())]
+        if self._store is None:
+            return [(self._records[int(position)], []) for position in self._by_image.get(image_id, ())]
+        spans = self._store.spans(image_id)
+        return [self._parse_record(text, image_id, annotation_id) for (_, annotation_id, _, _), text
+                in zip(spans, self._store.read_spans(spans))]
 
-    def _record(self, position: int, image_id: int) -> tuple[object, list[Problem]]:
-        """Return one annotation record and the problems met parsing it (None when it cannot be parsed)."""
-        if self._index is None:
-            return self._records[position], []
-        span = self._data[self._index.starts[position]:self._index.ends[position]]
-        annotation_id = self._index.values["id"][position]
+    def _parse_record(self, text: bytes, image_id: int, annotation_id: int) -> tuple[object, list[Problem]]:
         where = f"image {image_id}, annotation {annotation_id if annotation_id != MISSING else '?'}"
         try:
-            record, problems = parse_json(span, str(self.path))
+            record, problems = parse_json(text, str(self.path))
         except (orjson.JSONDecodeError, UnicodeDecodeError) as error:
             return None, [Problem(str(self.path), f"annotation is not valid JSON: {error}.", where, severity="error")]
         return record, [dataclasses.replace(problem, record=where) for problem in problems]
@@ -505,7 +491,31 @@ class CocoInstances:
         Columns: image_id, annotation_id, category_id, attribute_ids (tuple), iscrowd.
         Integer keys missing from an annotation are MISSING. Geometry is not validated.
         """
-        return self.load()._table
+        self.load()
+        if self._store is not None and self._table.empty and self._count:
+            self._table = self._store.table()
+        return self._table
+
+    def boxes(self, progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+        """Return per annotation the file box, the mask's box and whether they differ (``BOX_COLUMNS``).
+
+        Parses every segmentation once; with the persistent index the result is stored too.
+        """
+        self.load()
+        if self._store is not None:
+            return self._store.boxes(progress)
+        table = self._table
+        rows = [(position, image_id, category_id, *box_row(self._records[position])) for position, image_id,
+                category_id in zip(table.index.tolist(), table.image_id.tolist(), table.category_id.tolist())]
+        return pd.DataFrame(rows, columns=BOX_COLUMNS)
+
+    def duplicate_positions(self) -> set[int]:
+        """Return the file positions of annotations whose id an earlier annotation already has."""
+        self.load()
+        if self._store is not None:
+            return self._store.duplicate_ids()
+        ids = self._scalar_table().annotation_id if self._records else pd.Series(dtype="int64")
+        return set(ids.index[ids.duplicated() & (ids != MISSING)].tolist())
 
 
 def matching_images(table: pd.DataFrame, category_ids: Sequence[int] = (), attribute_ids: Sequence[int] = (),

@@ -19,8 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from loaders.coco import CocoDataset, CocoInstances, CocoOptions, Label, find_image_dir
-from loaders.coco_geometry import boxes_differ, check_bbox, check_segmentation, geometry_box
-from loaders.model import Instance, Sample, box_from_points
+from loaders.model import Instance, Sample
 
 log = logging.getLogger(__name__)
 
@@ -83,33 +82,12 @@ def file_box_instances(sample: Sample) -> list[Instance]:
     return extra
 
 
-def images_with_box_mismatch(coco: CocoInstances) -> list[int]:
-    """Return the ids of images with an annotation whose file bbox differs from its mask's box.
+def images_with_box_mismatch(coco: CocoInstances, progress=None) -> list[int]:
+    """Return the ids of images with an annotation whose file bbox differs from its mask's box.'
 
-    Reads every annotation's geometry once; in the first train release every
-    multi-polygon annotation is such a case (its bbox covers only the last polygon).
+    Reads every annotation's geometry once and keeps the result in the file's box
+    index; in the first train release every multi-polygon annotation is such a case
+    (its bbox covers only the last polygon).
     """
-    found = []
-    for image_id in coco.image_ids():
-        for record in coco.annotation_records(image_id):
-            file_box, _ = check_bbox(record.get("bbox"))
-            drawn_box = _polygon_box(record.get("segmentation"))
-            if drawn_box is None and isinstance(record.get("segmentation"), dict):
-                geometry = check_segmentation(record["segmentation"], None, None)
-                drawn_box = geometry_box(geometry.polygons, geometry.rle)
-            if file_box is not None and drawn_box is not None and boxes_differ(file_box, drawn_box):
-                found.append(image_id)
-                break
-    return found
-
-
-def _polygon_box(segmentation: object) -> np.ndarray | None:
-    """Return the xyxy box of a list of polygons, or None when it is not one (then the full check runs)."""
-    if not isinstance(segmentation, list) or not segmentation:
-        return None
-    try:
-        # A fast path for the common case; malformed polygons are reported when their image is shown.
-        points = np.concatenate([np.asarray(polygon, dtype=np.float64).reshape(-1, 2) for polygon in segmentation])
-    except (TypeError, ValueError):
-        return None
-    return box_from_points(points) if np.isfinite(points).all() else None
+    boxes = coco.boxes(progress)
+    return list(dict.fromkeys(boxes.image_id[boxes.differs.astype(bool)].tolist()))

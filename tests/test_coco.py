@@ -252,8 +252,8 @@ REAL_COCO_FILES = ["modanet/annotations/modanet2018_instances_train.json",
 def test_byte_index_matches_full_parse(realdata, relative):
     indexed = CocoInstances(realdata / relative)
     parsed = CocoInstances(realdata / relative, byte_index=False)
-    assert indexed.load()._index is not None
-    assert parsed.load()._index is None
+    assert indexed.load()._store is not None
+    assert parsed.load()._store is None
     assert indexed.annotations_state == parsed.annotations_state
     assert indexed.table().reset_index(drop=True).equals(parsed.table().reset_index(drop=True))
     for image_id in parsed.image_ids():
@@ -269,7 +269,7 @@ def test_byte_index_on_indented_file(tmp_path):
                                 "images": [{"id": 7, "width": 40, "height": 30, "file_name": "7.jpg"}],
                                 "categories": [{"id": 1, "name": "top"}]}, indent=3))
     coco = CocoInstances(path)
-    assert coco.load()._index is not None
+    assert coco.load()._store is not None
     table = coco.table()
     assert table.annotation_id.tolist() == [1, 2]
     assert table.attribute_ids.tolist() == [(3, 4), ()]
@@ -281,7 +281,7 @@ def test_annotations_key_twice_falls_back(tmp_path):
     nested = {**GOOD, "extra": {"annotations": []}}
     path = write_coco(tmp_path, [nested])
     coco = CocoInstances(path)
-    assert coco.load()._index is None
+    assert coco.load()._store is None
     assert coco.annotation_records(7)[0]["extra"] == {"annotations": []}
 
 
