@@ -53,9 +53,12 @@ from loaders.imaterialist_json import (  # noqa: F401 (re-exported for callers o
     read_label_map,
 )
 from loaders.model import ImageSource, Instance, Problem, Sample
+from loaders.qa import Check, Flag
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from loaders.stats import DatasetTables
 
 log = logging.getLogger(__name__)
 
@@ -161,9 +164,8 @@ class LabelRelease:
     def load_sample(self, split: str, sample_id: str) -> Sample:
         """Return one image's labels grouped by task; ``image.path`` is None when the image was not downloaded."""
         index = self.index(split)
-        try:
-            position = index.image_ids.index(sample_id)
-        except ValueError:
+        position = index.positions.get(sample_id)
+        if position is None:
             problem = Problem(str(self.split_files().get(split, split)), "image id not found.", f"imageId {sample_id}",
                               severity="error")
             return Sample(id=sample_id, split=split, problems=[problem])
@@ -308,13 +310,12 @@ class MaskRelease:
     def read_rows(self, sample_id: str) -> list[tuple[int, dict[str, str]]]:
         """Return (line number, values by column) for each train.csv row of an image."""
         index = self.index
-        try:
-            image_position = index.image_ids.index(sample_id)
-        except ValueError:
+        image_position = index.positions.get(sample_id)
+        if image_position is None:
             return []
         rows = []
         with self.csv_path.open("rb") as handle:
-            for row in np.flatnonzero(index.row_images == image_position):
+            for row in index.rows_of(image_position):
                 handle.seek(int(index.row_offsets[row]))
                 text = handle.read(int(index.row_lengths[row])).decode("utf-8", errors="replace").strip()
                 rows.append((int(index.row_lines[row]), dict(zip(index.columns, next(csv.reader([text]))))))
@@ -453,3 +454,102 @@ def label_table(sample: Sample) -> pd.DataFrame:
 
     return pd.DataFrame([{"task": task, "labels": ", ".join(names)} for task, names in sample.labels.items()],
                         columns=["task", "labels"])
+
+
+# ---------------------------------------------------------------- quality check and statistics
+
+UNMAPPED_CHECK = "label_outside_map"
+
+
+def unmapped_label_check(reader: LabelRelease | MaskRelease) -> Check:
+    """Return the check that flags 2018 label ids missing from the label map, and 2019/2020 category or
+    attribute ids missing from label_descriptions.json."""
+    explanation = "Label, category or attribute id that the release's label map does not list."
+    if reader.kind == "labels":
+        known, source = set(reader.label_map.labels), reader.label_map.source
+
+        def run(sample: Sample) -> list[Flag]:
+            unknown = [label_id for label_id in sample.fields.get("label_ids", []) if label_id not in known]
+            if not unknown:
+                return []
+            return [Flag(UNMAPPED_CHECK, sample.split, sample.id, "", f"label ids {unknown} are not in {source}")]
+
+        return Check(UNMAPPED_CHECK, explanation, run)
+
+    categories, attributes = set(reader.labels.categories), set(reader.labels.attributes)
+    source = reader.labels.source
+
+    def run_masks(sample: Sample) -> list[Flag]:
+        flags = []
+        for instance in sample.instances:
+            parts = []
+            if instance.category_id is not None and instance.category_id not in categories:
+                parts.append(f"category id {instance.category_id}")
+            unknown = [attribute_id for attribute_id in instance.attribute_ids if attribute_id not in attributes]
+            if unknown:
+                parts.append(f"attribute ids {unknown}")
+            if parts:
+                flags.append(Flag(UNMAPPED_CHECK, sample.split, sample.id, instance.id,
+                                  f"{' and '.join(parts)} not in {source}"))
+        return flags
+
+    return Check(UNMAPPED_CHECK, explanation, run_masks)
+
+
+def label_tables(reader: LabelRelease, split: str, positions: np.ndarray | None = None) -> DatasetTables:
+    """Return the statistics tables of a 2018 split from its index: one label row per (image, label id).
+
+    With ``positions``, only those images are counted. Labels are grouped by task.
+    """
+    import pandas as pd  # imported here: the first sample does not need it
+
+    index = reader.index(split)
+    owners, values = index.owners, index.values
+    if positions is not None:
+        keep = np.isin(owners, positions)
+        owners, values = owners[keep], values[keep]
+    top = int(values.max()) + 1 if values.size else 1
+    names = np.array([reader.label_map.labels.get(label_id, (f"label {label_id}", "unknown"))[0]
+                      for label_id in range(top)], dtype=object)
+    tasks = np.array([reader.label_map.labels.get(label_id, ("", "unknown"))[1] for label_id in range(top)],
+                     dtype=object)
+    image_ids = np.array(index.image_ids, dtype=object)
+    labels = pd.DataFrame({"split": split, "sample_id": image_ids[owners], "group": tasks[values],
+                           "label": names[values]})
+    chosen = np.arange(len(image_ids)) if positions is None else np.asarray(positions, dtype=np.int64)
+    samples = pd.DataFrame({"split": split, "sample_id": image_ids[chosen], "instances": 0})
+    return _tables(labels=labels, samples=samples)
+
+
+def mask_tables(reader: MaskRelease) -> DatasetTables:
+    """Return the statistics tables of train.csv from its index: one instance row per mask, attributes by group.
+
+    Boxes are left out (NaN): they would need every mask decoded.
+    """
+    import pandas as pd  # imported here: the first sample does not need it
+
+    index = reader.index
+    image_ids = np.array(index.image_ids, dtype=object)
+    row_ids = image_ids[index.row_images] if image_ids.size else np.zeros(0, dtype=object)
+    labels_table = reader.labels
+    categories = [f"{category_id} {labels_table.category_name(category_id)}" for category_id in index.row_categories]
+    instances = pd.DataFrame({"split": "train", "sample_id": row_ids, "category": categories,
+                              "width": np.nan, "height": np.nan, "aspect": np.nan})
+    owners = np.repeat(np.arange(index.row_images.size), np.diff(index.attribute_offsets))
+    attributes = index.attribute_values.tolist()
+    labels = pd.DataFrame({"split": "train", "sample_id": row_ids[owners] if row_ids.size else [],
+                           "group": [labels_table.attributes.get(value, {}).get("supercategory") or "attribute"
+                                     for value in attributes],
+                           "label": [f"{value} {labels_table.attribute_name(value)}" for value in attributes]})
+    counts = np.bincount(index.row_images, minlength=len(image_ids)) if image_ids.size else []
+    samples = pd.DataFrame({"split": "train", "sample_id": image_ids, "instances": counts})
+    return _tables(instances=instances, labels=labels, samples=samples)
+
+
+def _tables(**frames) -> DatasetTables:
+    """Return DatasetTables with the given frames and empty ones (with the expected columns) for the rest."""
+    from loaders.stats import DatasetTables, dataset_tables  # imports pandas, which the first sample does not need
+
+    empty = dataset_tables([])
+    return DatasetTables(**{name: frames.get(name, getattr(empty, name)) for name in
+                            ("instances", "labels", "keypoints", "captions", "samples")})

@@ -7,6 +7,7 @@ read back by offset and their masks decoded into COCO RLEs only when it is shown
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import logging
 from dataclasses import dataclass, field
@@ -177,6 +178,22 @@ class MaskIndex:
     attribute_offsets: np.ndarray  # int64, attributes of row r are attribute_values[offsets[r]:offsets[r + 1]]
     attribute_values: np.ndarray  # int32
     problems: list[Problem] = field(default_factory=list)
+
+    @functools.cached_property
+    def positions(self) -> dict[str, int]:
+        """Return the position of each ImageId in ``image_ids``."""
+        return {image_id: position for position, image_id in enumerate(self.image_ids)}
+
+    @functools.cached_property
+    def _rows_by_image(self) -> tuple[np.ndarray, np.ndarray]:
+        order = np.argsort(self.row_images, kind="stable")
+        starts = np.searchsorted(self.row_images[order], np.arange(len(self.image_ids) + 1))
+        return order, starts
+
+    def rows_of(self, position: int) -> np.ndarray:
+        """Return the row numbers of the image at ``position``, in file order."""
+        order, starts = self._rows_by_image
+        return order[starts[position]:starts[position + 1]]
 
 
 def split_class_id(values: dict[str, str]) -> tuple[int, list[int]]:

@@ -135,6 +135,12 @@ class LabelIndex:
         """Return the image position of every entry of ``values``."""
         return np.repeat(np.arange(len(self.image_ids), dtype=np.int32), np.diff(self.offsets))
 
+    @functools.cached_property
+    def positions(self) -> dict[str, int]:
+        """Return the position of each image id; a repeated id maps to its first position."""
+        count = len(self.image_ids)
+        return dict(zip(reversed(self.image_ids), range(count - 1, -1, -1)))
+
     def labels_of(self, position: int) -> np.ndarray:
         return self.values[self.offsets[position]:self.offsets[position + 1]]
 

@@ -32,7 +32,7 @@ def test_demo_2018_labels_and_filter(run_page):
     table = app.dataframe[0].value
     assert table.task.tolist()[0] == "category"
     assert "https://images.example.invalid/imat2018/train/2.jpg" in texts(app)
-    assert len(app.get("plotly_chart")) == 1
+    assert len(app.get("plotly_chart")) == 0  # statistics are computed only when asked for
 
     app.sidebar.multiselect(key="imat_2018_labels").set_value([17]).run()
     assert not app.exception
