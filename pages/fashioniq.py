@@ -41,15 +41,14 @@ def show_product(category: str, asin: str, split: str, role: str) -> np.ndarray:
     st.markdown(f"**{role}**")
     sample = index.image_sample(category, asin, split)
     loaded = read_image(sample.image) if sample.fields["has image"] else None
-    if loaded is not None and loaded.pixels is not None:
-        picture = loaded.pixels
-    else:
-        lines = [t("image missing"), asin, *textwrap.wrap(sample.image.url, 34)]
-        picture = placeholder(TILE_HEIGHT, TILE_HEIGHT, lines)
+    found = loaded is not None and loaded.pixels is not None
+    lines = [t("image missing"), asin, *textwrap.wrap(sample.image.url, 34)]
+    picture = loaded.pixels if found else placeholder(TILE_HEIGHT, TILE_HEIGHT, lines)
+    st.image(picture, caption=asin, width="stretch")
+    if not found:
         st.caption(t("No image file {name} on disk.", name=f"images/{asin}.jpg"))
         if sample.image.url:
             st.text(sample.image.url)
-    st.image(picture, caption=asin, width="stretch")
     if sample.labels:
         st.dataframe(pd.DataFrame({"tags": list(sample.labels), "words": list(sample.labels.values())}),
                      hide_index=True)
