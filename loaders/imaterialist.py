@@ -462,8 +462,11 @@ UNMAPPED_CHECK = "label_outside_map"
 
 
 def unmapped_label_check(reader: LabelRelease | MaskRelease) -> Check:
-    """Return the check that flags 2018 label ids missing from the label map, and 2019/2020 category or
-    attribute ids missing from label_descriptions.json."""
+    """Return the check that flags ids missing from the release's label map.
+
+    In 2018 these are label ids missing from the label map CSV, in 2019 and 2020 category or
+    attribute ids missing from label_descriptions.json.
+    """
     explanation = "Label, category or attribute id that the release's label map does not list."
     if reader.kind == "labels":
         known, source = set(reader.label_map.labels), reader.label_map.source

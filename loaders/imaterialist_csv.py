@@ -1,7 +1,7 @@
 """iMaterialist 2019 and 2020: label_descriptions.json, and train.csv with one EncodedPixels mask per row.
 
-train.csv is scanned once into byte ranges per image (``MaskIndex``); a sample's rows are
-read back by offset and their masks decoded into COCO RLEs only when it is shown.
+train.csv is scanned once into byte ranges per image (``MaskIndex``). A sample's rows are
+read back by offset, and their masks are decoded into COCO RLEs only when the sample is shown.
 """
 
 from __future__ import annotations

@@ -134,7 +134,7 @@ def test_page_verdict_saved_and_shown(run_page):
     assert app.number_input(key="imat_2020_position").max == 1
 
 
-def test_page_statistics_click_narrows(run_page):
+def test_page_label_statistics_chart(run_page):
     app = run_page("imaterialist", query={"release": "2018", "split": "validation"})
     app.toggle(key="imat_2018_stats").set_value(True).run()
     assert not app.exception
