@@ -267,13 +267,16 @@ def read_pose(path: Path) -> Loaded[SmplPose]:
     pose = _as_vector(record.get("pose"))
     trans = _as_vector(record.get("trans"))
     scale_values = _as_vector(record.get("scale"))
-    if pose is None or pose.size != 72:
-        problems.append(Problem(name, f"pose has {0 if pose is None else pose.size} values, expected 72 "
-                                      "(24 SMPL joints x 3).", "pose"))
-    if trans is None or trans.size != 3:
-        problems.append(Problem(name, "trans is missing or not 3 values.", "trans"))
-    if scale_values is None or scale_values.size != 1:
-        problems.append(Problem(name, "scale is missing or not one number.", "scale"))
+    expected = {"pose": (pose, 72, f"pose has {0 if pose is None else pose.size} values, expected 72 "
+                                   "(24 SMPL joints x 3)."),
+                "trans": (trans, 3, "trans is missing or not 3 values."),
+                "scale": (scale_values, 1, "scale is missing or not one number.")}
+    for key, (vector, size, message) in expected.items():
+        if vector is None and record.get(key) is not None:
+            problems.append(Problem(name, f"{key} is a {type(record[key]).__name__} that is not all numbers.", key,
+                                    hint="Export the pose again with numeric arrays."))
+        elif vector is None or vector.size != size:
+            problems.append(Problem(name, message, key))
 
     scale = float(scale_values[0]) if scale_values is not None and scale_values.size == 1 else None
     others = sorted(str(key) for key in record if key not in ("pose", "trans", "scale"))
@@ -306,8 +309,11 @@ def read_point_cloud(path: Path) -> Loaded[PointCloud]:
     try:
         loaded = trimesh.load(path, process=False)
     except (ValueError, KeyError, IndexError, TypeError, OSError) as error:
-        return Loaded(None, [Problem(name, f"PLY file could not be read: {error}.",
-                                     hint="Download or extract this file again.", severity="error")])
+        # trimesh ends some messages with "!" (a truncated binary PLY gives "PLY is unexpected length!").
+        reason = str(error).rstrip(".! ")
+        return Loaded(None, [Problem(name, f"PLY file could not be read: {reason}.",
+                                     hint="The file may be truncated or corrupt, so download or extract it again.",
+                                     severity="error")])
     problems = []
     if isinstance(loaded, trimesh.Scene):
         geometries = list(loaded.geometry.values())
@@ -325,6 +331,15 @@ def read_point_cloud(path: Path) -> Loaded[PointCloud]:
         return Loaded(None, [Problem(name, "PLY file holds no vertices.", severity="error")])
     if len(points) == 0:
         return Loaded(None, [Problem(name, "PLY file holds no vertices.", severity="error")])
+    finite = np.isfinite(points).all(axis=1)
+    if not finite.any():
+        return Loaded(None, [Problem(name, f"all {len(points)} vertices have NaN or infinite coordinates.",
+                                     hint="Download or extract this file again.", severity="error")])
+    if not finite.all():
+        problems.append(Problem(name, f"{int((~finite).sum())} of {len(points)} vertices have NaN or infinite "
+                                      "coordinates and are left out.", severity="warning"))
+        points = points[finite]
+        colors = colors[finite] if colors is not None else None
     if colors is None:
         problems.append(Problem(name, "point cloud has no vertex colours; drawn in one colour.", severity="info"))
     return Loaded(PointCloud(points, colors), problems)
@@ -651,11 +666,18 @@ class DeepFashion3DDataset:
         ``long_sleeve_upper 1 2 3`` or ``long_sleeve_upper: 1, 2``."""
         categories: dict[str, str] = {}
         try:
-            text = path.read_text(encoding="utf-8", errors="replace")
+            data = path.read_bytes()
         except OSError as error:
             self.problems.append(Problem(str(path), f"could not be read: {error}."))
             return categories
-        for number, raw in enumerate(text.splitlines(), start=1):
+        for number, raw_bytes in enumerate(data.splitlines(), start=1):
+            try:
+                raw = raw_bytes.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raw = raw_bytes.decode("utf-8", errors="replace")
+                self.problems.append(Problem(str(path), f"line is not valid UTF-8 ({error.reason} at byte "
+                                             f"{error.start}), so undecodable bytes are read as U+FFFD.",
+                                             f"line {number}", hint="Save the file as UTF-8.", severity="warning"))
             tokens = [token for token in re.split(r"[\s,;:]+", raw.strip()) if token]
             if not tokens:
                 continue

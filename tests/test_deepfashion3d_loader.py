@@ -321,7 +321,7 @@ def test_pose_wrong_sizes_reported(tmp_path):
     messages = [problem.message for problem in read_pose(path).problems]
 
     assert messages == ["pose has 10 values, expected 72 (24 SMPL joints x 3).",
-                        "trans is missing or not 3 values.", "scale is missing or not one number."]
+                        "trans is missing or not 3 values.", "scale is a str that is not all numbers."]
 
 
 def test_material_outside_root_ignored(tmp_path):

@@ -20,7 +20,10 @@ FLAGGED_LINE_WIDTH = 16.0
 
 @st.cache_resource(show_spinner=False)
 def open_dataset(root: str) -> DeepFashion3DDataset:
-    return DeepFashion3DDataset(Path(root))
+    dataset = DeepFashion3DDataset(Path(root))
+    # Reading cloth_type_list.txt now puts its problems in dataset.problems before the page shows them.
+    dataset.categories()
+    return dataset
 
 
 # A registered mesh with its 2048 x 2048 texture takes about 20 MB, so few models are kept.
