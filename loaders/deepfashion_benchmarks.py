@@ -35,7 +35,7 @@ from loaders.deepfashion import (
     read_partition,
     tables,
 )
-from loaders.deepfashion_index import LIST_FILES, ImageRow, ListIndex, build_index
+from loaders.deepfashion_index import INDEX_KIND, LIST_FILES, ImageRow, ListIndex, build_index
 from loaders.deepfashion_index import Progress as IndexProgress
 from loaders.deepfashion_lists import (
     LineIndex,
@@ -191,6 +191,8 @@ class CategoryAttribute(Benchmark):
     def __init__(self, location: BenchmarkLocation):
         super().__init__(location)
         self._positives: tuple[list[str], np.ndarray, np.ndarray] | None = None
+        # Labels per row of list_attr_img.txt, set by ``positives``.
+        self.label_counts = np.zeros(0, dtype=np.int32)
         self.index: ListIndex | None = None
 
     def list_path(self, role: str) -> Path | None:
@@ -199,7 +201,7 @@ class CategoryAttribute(Benchmark):
     def open_index(self, progress: IndexProgress | None = None) -> ListIndex:
         if self.index is None:
             candidates = [self.list_path(role) or self.location.anno / name for role, name in LIST_FILES.items()]
-            path = index_path("deepfashion-lists", source_signature(candidates))
+            path = index_path(INDEX_KIND, source_signature(candidates))
             # A separate reader builds it, so the parsed lists are freed once the index is written.
             connection = build_or_open(path, lambda c: build_index(c, type(self)(self.location), progress))
             self.index = ListIndex(connection)
@@ -261,6 +263,7 @@ class CategoryAttribute(Benchmark):
                 names, indptr, indices, label_counts = positive_attributes(path, count, progress=progress)
                 self.add_attribute_row_problems(path, names, label_counts, count)
                 self._positives = (names, indptr, indices)
+                self.label_counts = label_counts
         return self._positives
 
     def add_attribute_row_problems(self, path: Path, names: list[str], label_counts: np.ndarray,
@@ -281,10 +284,12 @@ class CategoryAttribute(Benchmark):
             return self.partition[0].tolist()
         if len(self.category_of):
             return self.category_of.index.tolist()
-        for table in (self.landmarks, self.boxes, self.attribute_rows):
+        for table in (self.landmarks, self.boxes):
             if table is not None:
                 return list(table.row_of)
-        return []
+        if self._positives is not None:
+            return list(self._positives[0])
+        return list(self.attribute_rows.row_of) if self.attribute_rows is not None else []
 
     def splits(self) -> list[str]:
         if self.index is not None:

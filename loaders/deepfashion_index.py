@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from loaders.deepfashion_lists import positive_attributes, read_head
+from loaders.deepfashion_lists import read_head
 from loaders.model import Problem
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,8 @@ LIST_FILES = {"partition": "list_eval_partition.txt", "category": "list_category
 IMAGE_COLUMNS = ("name, listed, split, category, box, box_line, landmarks, landmark_line, attributes, label_count, "
                  "joints, joint_line, clothes_type, variation_type")
 Progress = Callable[[int, int], None]
+# Part of the index file name: bump it when the tables below change, so older files are not opened.
+INDEX_KIND = "deepfashion-lists-v2"
 
 
 @dataclass
@@ -70,19 +72,12 @@ def unpack_numbers(blob: bytes) -> np.ndarray:
 def build_index(connection: sqlite3.Connection, dataset, progress: Progress | None = None) -> None:
     """Fill an empty database from the lists of a ``CategoryAttribute`` reader that reads them directly."""
     attribute_path = dataset.file(LIST_FILES["attributes"])
-    attribute_count = len(dataset.attribute_names) or 1000
-    attribute_names: list[str] = []
-    indptr = np.zeros(1, dtype=np.int64)
-    indices = np.zeros(0, dtype=np.int16)
-    label_counts = np.zeros(0, dtype=np.int32)
-    if attribute_path is not None:
-        declared = read_head(attribute_path)[0] or 0
-        report = None if progress is None else (lambda rows: progress(rows, max(declared, rows)))
-        attribute_names, indptr, indices, label_counts = positive_attributes(attribute_path, attribute_count,
-                                                                             progress=report)
-        dataset.add_attribute_row_problems(attribute_path, attribute_names, label_counts, attribute_count)
+    declared = (read_head(attribute_path)[0] or 0) if attribute_path is not None else 0
+    report = None if progress is None else (lambda rows: progress(rows, max(declared, rows)))
+    attribute_names, indptr, indices = dataset.positives(report)
+    label_counts = dataset.label_counts
 
-    listed = list(dict.fromkeys(dataset.all_names() or attribute_names))
+    listed = list(dict.fromkeys(dataset.all_names()))
     boxes, landmarks, joints = dataset.boxes, dataset.landmarks, dataset.joints
     category_of = dataset.category_of
     category_of = category_of[~category_of.index.duplicated()] if len(category_of) else category_of
@@ -120,6 +115,14 @@ def build_index(connection: sqlite3.Connection, dataset, progress: Progress | No
     connection.execute("CREATE TABLE images (" + IMAGE_COLUMNS + ")")
     connection.executemany("INSERT INTO images VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     connection.execute("CREATE INDEX images_name ON images (name)")
+    # The page needs a split's whole name list at once: one text value per split reads fastest.
+    connection.execute("CREATE TABLE split_names (split TEXT PRIMARY KEY, names BLOB)")
+    by_split: dict[str, list[str]] = {"all": listed}
+    for name in listed:
+        if (split := split_of.get(name)) is not None:
+            by_split.setdefault(split, []).append(name)
+    connection.executemany("INSERT INTO split_names VALUES (?, ?)",
+                           [(split, "\n".join(names).encode()) for split, names in by_split.items()])
     _write_attribute_images(connection, attribute_names, indptr, indices, names)
 
     connection.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value)")
@@ -187,22 +190,19 @@ class ListIndex:
         return bool(self.meta.get("has_variation" if role == "landmarks" else f"{role}_has_variation"))
 
     def splits(self) -> list[str]:
-        return [split for (split,) in self._query("SELECT DISTINCT split FROM images WHERE listed AND split "
-                                                  "IS NOT NULL")]
+        return [split for (split,) in self._query("SELECT split FROM split_names WHERE split != 'all'")]
 
     def names(self, split: str) -> list[str]:
         """Return the listed image names of a split (``all`` for every split), in list order."""
         if split not in self._names:
-            if split == "all":
-                rows = self._query("SELECT name FROM images WHERE listed ORDER BY rowid")
-            else:
-                rows = self._query("SELECT name FROM images WHERE listed AND split = ? ORDER BY rowid", (split,))
-            self._names[split] = [name for (name,) in rows]
+            found = self._query("SELECT names FROM split_names WHERE split = ?", (split,))
+            text = found[0][0].decode() if found else ""
+            self._names[split] = text.split("\n") if text else []
         return self._names[split]
 
     def split_of(self, name: str) -> str:
         if self._split_of is None:
-            self._split_of = dict(self._query("SELECT name, split FROM images WHERE listed AND split IS NOT NULL"))
+            self._split_of = {listed: split for split in self.splits() for listed in self.names(split)}
         return self._split_of.get(name, "")
 
     def row(self, name: str) -> ImageRow | None:
@@ -219,6 +219,8 @@ class ListIndex:
     def matching(self, split: str, categories: list[int] | None = None, attributes: list[int] | None = None,
                  clothes_types: list[int] | None = None, variation_types: list[int] | None = None) -> list[str]:
         """Return the listed names of a split with one of each chosen code and every one of the attributes."""
+        if not (categories or attributes or clothes_types or variation_types):
+            return list(self.names(split))
         sql = "SELECT rowid - 1, name FROM images WHERE listed"
         parameters: list = []
         if split != "all":
