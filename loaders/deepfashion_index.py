@@ -1,13 +1,13 @@
-"""Persistent index of the DeepFashion Category and Attribute Prediction lists.
+"""Persistent index of the DeepFashion lists of Category and Attribute Prediction and Landmark Detection.
 
 The index is built once per set of list files (their paths, sizes and modification
 times name it) with the vectorised list readers, and stored in SQLite under the cache
 folder (see ``loaders/index_store.py``). Table ``images`` has one row per image: name,
-split, category, the numbers of its box and landmark rows with their line numbers,
-and its positive attribute ids, so the 1000 columns of ``list_attr_img.txt`` are kept
-sparse. Table ``attribute_images`` stores, per attribute, the rows of the images
-that have it, for the attribute filter. Opening a page then reads one row per sample
-and never parses the lists again.
+split, category, the numbers of its box, landmark and joint rows with their line
+numbers, and its positive attribute ids, so the 1000 columns of ``list_attr_img.txt``
+are kept sparse. Table ``attribute_images`` stores, per attribute, the rows of the
+images that have it, for the attribute filter, and ``split_names`` each split's name
+list. Opening a page then reads one row per sample and never parses the lists again.
 """
 
 from __future__ import annotations
@@ -19,14 +19,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from loaders.deepfashion_lists import read_head
 from loaders.model import Problem
 
 log = logging.getLogger(__name__)
 
-# List files that make up the index, by role; the signature covers each of them, present or not.
+# List files that make up the index, by role. The signature covers each of them, present or not.
 LIST_FILES = {"partition": "list_eval_partition.txt", "category": "list_category_img.txt",
               "category_names": "list_category_cloth.txt", "bbox": "list_bbox.txt",
               "landmarks": "list_landmarks.txt", "attributes": "list_attr_img.txt",
@@ -56,7 +55,7 @@ class ImageRow:
 
 
 def pack_numbers(values: np.ndarray) -> bytes:
-    """Store numbers as float32 when that keeps them exact, else float64; the first byte names the type."""
+    """Store numbers as float32 when that keeps them exact, else as float64. The first byte names the type."""
     values = np.asarray(values, dtype=np.float64)
     narrow = values.astype(np.float32)
     if np.array_equal(narrow.astype(np.float64), values, equal_nan=True):
@@ -245,8 +244,3 @@ class ListIndex:
 
     def problems(self) -> list[Problem]:
         return [Problem(*row) for row in self._query("SELECT file, message, record, hint, severity FROM problems")]
-
-    def category_counts(self) -> pd.DataFrame:
-        """Return image counts per category id and split of the listed images."""
-        return pd.DataFrame(self._query("SELECT category, split, count(*) FROM images WHERE listed "
-                                        "GROUP BY category, split"), columns=["category", "split", "images"])
