@@ -26,7 +26,7 @@ import functools
 import logging
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -236,6 +236,7 @@ class MaskRelease:
     def __init__(self, folder: Path):
         self.folder = Path(folder)
         self.csv_path = self.folder / "train.csv"
+        self._index: MaskIndex | None = None
 
     @functools.cached_property
     def csv_columns(self) -> list[str]:
@@ -259,11 +260,22 @@ class MaskRelease:
     def labels(self) -> LabelTable:
         return read_label_table(self.folder, self.year)
 
-    @functools.cached_property
+    @property
     def index(self) -> MaskIndex:
-        if not self.csv_path.is_file():
-            return empty_mask_index([], [], [])
-        return mask_index(self.csv_path)
+        """Return the train.csv row index, building it on first use."""
+        return self.load_index()
+
+    @property
+    def index_ready(self) -> bool:
+        """Return True when the row index is loaded or there is no train.csv to index."""
+        return self._index is not None or not self.csv_path.is_file()
+
+    def load_index(self, progress: Callable[[int, int], None] | None = None) -> MaskIndex:
+        """Return the train.csv row index; a build calls ``progress(bytes_read, file_size)`` as it goes."""
+        if self._index is None:
+            exists = self.csv_path.is_file()
+            self._index = mask_index(self.csv_path, progress) if exists else empty_mask_index([], [], [])
+        return self._index
 
     @property
     def problems(self) -> list[Problem]:

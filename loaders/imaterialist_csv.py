@@ -10,6 +10,8 @@ import csv
 import functools
 import json
 import logging
+import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MASK_COLUMNS = ("ImageId", "EncodedPixels", "Height", "Width", "ClassId")
+PROGRESS_ROWS = 20_000
 
 
 def encoded_pixels_to_rle(text: str, height: int, width: int) -> tuple[dict | None, list[str]]:
@@ -209,8 +212,11 @@ def split_class_id(values: dict[str, str]) -> tuple[int, list[int]]:
     return category_id, attribute_ids
 
 
-def scan_mask_csv(path: Path) -> MaskIndex:
-    """Read train.csv once and index its rows by image; the masks are decoded later, per sample."""
+def scan_mask_csv(path: Path, progress: Callable[[int, int], None] | None = None) -> MaskIndex:
+    """Read train.csv once and index its rows by image; the masks are decoded later, per sample.
+
+    ``progress(bytes_read, file_size)`` is called every ``PROGRESS_ROWS`` rows and at the end.
+    """
     file_name = str(path)
     problems: list[Problem] = []
     image_ids: list[str] = []
@@ -235,7 +241,10 @@ def scan_mask_csv(path: Path) -> MaskIndex:
 
         offset = len(header)
         bad = 0
+        total = os.fstat(handle.fileno()).st_size
         for line_number, raw in enumerate(handle, start=2):
+            if progress is not None and line_number % PROGRESS_ROWS == 0:
+                progress(offset, total)
             length = len(raw)
             values = _index_fields(raw, columns)
             if values:
@@ -260,6 +269,8 @@ def scan_mask_csv(path: Path) -> MaskIndex:
                     attribute_values.extend(attribute_ids)
             offset += length
 
+    if progress is not None:
+        progress(total, total)
     index = empty_mask_index(columns, image_ids, problems)
     if offsets:
         index.row_offsets = np.array(offsets, dtype=np.int64)

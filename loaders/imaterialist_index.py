@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 LABEL_KIND = "imaterialist2018"
 MASK_KIND = "imaterialist-masks"
+Progress = Callable[[int, int], None]
 MASK_ARRAYS = ("row_offsets", "row_lengths", "row_lines", "row_images", "row_categories", "attribute_offsets",
                "attribute_values")
 
@@ -140,22 +141,25 @@ def label_index(source: Path) -> LabelIndex:
 # ---------------------------------------------------------------- 2019 / 2020 train.csv
 
 
-def _build_mask_index(connection: sqlite3.Connection, source: Path) -> None:
-    scanned = scan_mask_csv(source)
+def _build_mask_index(connection: sqlite3.Connection, source: Path, progress: Progress | None) -> None:
+    scanned = scan_mask_csv(source, progress)
     _create_tables(connection)
     _put_meta(connection, source=str(source), columns=scanned.columns, image_ids=scanned.image_ids)
     _put_arrays(connection, **{name: getattr(scanned, name) for name in MASK_ARRAYS})
     _put_problems(connection, scanned.problems)
 
 
-def mask_index(source: Path) -> MaskIndex:
-    """Return the row index of a train.csv from its persistent index, building the index first when there is none."""
+def mask_index(source: Path, progress: Progress | None = None) -> MaskIndex:
+    """Return the row index of a train.csv from its persistent index, building the index first when there is none.
+
+    A build calls ``progress(bytes_read, file_size)`` as it scans the file.
+    """
     source = Path(source)
     if not source.is_file():
         return scan_mask_csv(source)  # reports the missing file
-    connection = _open(MASK_KIND, source, lambda connection: _build_mask_index(connection, source))
+    connection = _open(MASK_KIND, source, lambda connection: _build_mask_index(connection, source, progress))
     if connection is None:
-        scanned = scan_mask_csv(source)
+        scanned = scan_mask_csv(source, progress)
         scanned.problems.append(_cache_problem(source))
         return scanned
     try:

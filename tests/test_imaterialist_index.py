@@ -145,3 +145,21 @@ def test_missing_source_gives_problem(tmp_path):
     assert stored.image_ids == []
     assert "could not be read" in stored.problems[0].message
     assert index_files(LABEL_KIND) == []
+
+
+def test_csv_build_reports_progress(tmp_path, monkeypatch):
+    import loaders.imaterialist_csv as csv_module
+
+    monkeypatch.setattr(csv_module, "PROGRESS_ROWS", 2)
+    source = tmp_path / "train.csv"
+    shutil.copy(DEMO / "2020" / "train.csv", source)
+    calls = []
+    reader = MaskRelease(tmp_path)
+    assert not reader.index_ready
+    reader.load_index(lambda done, total: calls.append((done, total)))
+    assert reader.index_ready
+    size = source.stat().st_size
+    assert calls[-1] == (size, size)
+    assert len(calls) > 2
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+    assert all(total == size for _, total in calls)

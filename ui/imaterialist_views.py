@@ -156,6 +156,10 @@ def mask_filters(reader: MaskRelease, key: str, ids: list[str]) -> list[str]:
 
 def show_masks(reader: MaskRelease, key: str) -> None:
     folder = str(reader.folder)
+    if not reader.index_ready:
+        bar = st.progress(0.0, text=t("Indexing train.csv (once per file version)..."))
+        reader.load_index(lambda done, total: bar.progress(min(done / max(total, 1), 1.0)))
+        bar.empty()
     show_problems(reader.problems)
     splits = reader.splits()
     ids = []
