@@ -46,6 +46,11 @@ def source_files(root: Path) -> list[Path]:
     return paths
 
 
+def index_signature(root: Path) -> str:
+    """Return the hash that names the index of ``root``; it changes when a source file or the image list does."""
+    return source_signature(source_files(root))
+
+
 def _problem_json(problems: list[Problem]) -> str:
     return orjson.dumps([dataclasses.asdict(problem) for problem in problems]).decode()
 
@@ -69,7 +74,7 @@ class FashionIQIndex:
 
     def __init__(self, dataset: FashionIQDataset, progress: Callable[[int, int], None] | None = None):
         self.dataset = dataset
-        self.path = index_path("fashioniq", source_signature(source_files(dataset.root)))
+        self.path = index_path("fashioniq", index_signature(dataset.root))
         self.connection = build_or_open(self.path, lambda connection: self._build(connection, progress))
 
     # -- build ---------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from loaders.fashioniq import CaptionRecord, FashionIQDataset, caption_checks, caption_notes
-from loaders.fashioniq_index import FashionIQIndex, record_key
+from loaders.fashioniq_index import FashionIQIndex, index_signature, record_key
 from loaders.images import read_image
 from loaders.stats import DatasetTables, dataset_tables
 from render.tiles import placeholder, side_by_side
@@ -22,7 +22,8 @@ TILE_HEIGHT = 320
 
 
 @st.cache_resource(show_spinner=False)
-def open_index(root: str) -> FashionIQIndex:
+def open_index(root: str, signature: str) -> FashionIQIndex:
+    """Open the root's index; ``signature`` is part of the cache key, so a changed source file opens a new one."""
     bar = st.progress(0.0, text=t("Indexing the caption, tag and URL files..."))
     index = FashionIQIndex(FashionIQDataset(Path(root)), lambda done, total: bar.progress(done / max(total, 1)))
     bar.empty()
@@ -30,8 +31,8 @@ def open_index(root: str) -> FashionIQIndex:
 
 
 @st.cache_resource(show_spinner=False)
-def split_tables(root: str, key: str) -> DatasetTables:
-    index = open_index(root)
+def split_tables(root: str, signature: str, key: str) -> DatasetTables:
+    index = open_index(root, signature)
     category, split = key.split(".", 1)
     return dataset_tables(index.record_sample(key, str(number)) for number in range(index.count(category, split)))
 
@@ -78,7 +79,8 @@ missing = FashionIQDataset(choice.path).missing_files()
 if missing is not None:
     st.error(str(missing))
     st.stop()
-index = open_index(root)
+signature = index_signature(choice.path)
+index = open_index(root, signature)
 files = index.caption_files()
 
 categories = list(files)
@@ -104,7 +106,7 @@ if view.keys is not None:
     numbers = [int(sample_id) for _, sample_id in view.keys]
 with st.expander(t("Statistics of this caption file"), icon=":material/bar_chart:"):
     if st.toggle(t("Compute statistics (reads every record of the file)"), key="fiq_stats"):
-        picked = statistics_panel("fiq", split_tables(root, key))
+        picked = statistics_panel("fiq", split_tables(root, signature, key))
         if picked is not None:
             numbers = [number for number in numbers if (key, str(number)) in picked]
 record_id = sample_navigator("fiq", [str(number) for number in numbers],

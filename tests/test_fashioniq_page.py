@@ -1,6 +1,7 @@
 """AppTest runs of the Fashion IQ page on the demo data, the real files and a caption with HTML in it."""
 
 import json
+import os
 
 from loaders.reviews import ReviewStore
 
@@ -167,3 +168,18 @@ def test_real_quality_run_counts(run_page, realdata, quality_counts):
     assert counts["caption_empty"] == 2
     assert counts["image_missing"] == 1961
     assert counts["target_image_missing"] == 1961
+
+
+def test_changed_caption_file_shown_on_rerun(run_page, tmp_path):
+    root = tmp_path / "fiq"
+    (root / "captions").mkdir(parents=True)
+    path = root / "captions" / "cap.dress.val.json"
+    path.write_text(json.dumps([{"target": "B02", "candidate": "B01", "captions": ["is red", "is long"]}]))
+    app = run_page("fashioniq", {"fashioniq": root})
+    assert "1. \u201cis red\u201d" in texts(app)
+    path.write_text(json.dumps([{"target": "B02", "candidate": "B01", "captions": ["is green", "is long"]}]))
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    app.run()
+    assert not app.exception
+    assert "1. \u201cis green\u201d" in texts(app)
