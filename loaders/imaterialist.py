@@ -164,7 +164,7 @@ class LabelRelease:
     def load_sample(self, split: str, sample_id: str) -> Sample:
         """Return one image's labels grouped by task; ``image.path`` is None when the image was not downloaded."""
         index = self.index(split)
-        position = index.positions.get(sample_id)
+        position = index.position_of(sample_id)
         if position is None:
             problem = Problem(str(self.split_files().get(split, split)), "image id not found.", f"imageId {sample_id}",
                               severity="error")
@@ -322,7 +322,7 @@ class MaskRelease:
     def read_rows(self, sample_id: str) -> list[tuple[int, dict[str, str]]]:
         """Return (line number, values by column) for each train.csv row of an image."""
         index = self.index
-        image_position = index.positions.get(sample_id)
+        image_position = index.position_of(sample_id)
         if image_position is None:
             return []
         rows = []

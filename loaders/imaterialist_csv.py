@@ -20,7 +20,7 @@ import numpy as np
 import orjson
 from pycocotools import mask as mask_utils
 
-from loaders.imaterialist_json import TABLES_DIR, _report
+from loaders.imaterialist_json import TABLES_DIR, _report, find_position
 from loaders.model import Problem
 
 if TYPE_CHECKING:
@@ -182,10 +182,17 @@ class MaskIndex:
     attribute_values: np.ndarray  # int32
     problems: list[Problem] = field(default_factory=list)
 
+    lookups: int = 0  # calls of position_of, to decide when a lookup table pays off
+
     @functools.cached_property
     def positions(self) -> dict[str, int]:
-        """Return the position of each ImageId in ``image_ids``."""
-        return {image_id: position for position, image_id in enumerate(self.image_ids)}
+        """Return the position of each ImageId; a repeated ImageId maps to its first position."""
+        count = len(self.image_ids)
+        return dict(zip(reversed(self.image_ids), range(count - 1, -1, -1)))
+
+    def position_of(self, image_id: str) -> int | None:
+        """Return the position of ``image_id``, or None when train.csv has no row for it."""
+        return find_position(self, image_id)
 
     @functools.cached_property
     def _rows_by_image(self) -> tuple[np.ndarray, np.ndarray]:

@@ -135,11 +135,17 @@ class LabelIndex:
         """Return the image position of every entry of ``values``."""
         return np.repeat(np.arange(len(self.image_ids), dtype=np.int32), np.diff(self.offsets))
 
+    lookups: int = 0  # calls of position_of, to decide when a lookup table pays off
+
     @functools.cached_property
     def positions(self) -> dict[str, int]:
         """Return the position of each image id; a repeated id maps to its first position."""
         count = len(self.image_ids)
         return dict(zip(reversed(self.image_ids), range(count - 1, -1, -1)))
+
+    def position_of(self, image_id: str) -> int | None:
+        """Return the first position of ``image_id``, or None when the split does not list it."""
+        return find_position(self, image_id)
 
     def labels_of(self, position: int) -> np.ndarray:
         return self.values[self.offsets[position]:self.offsets[position + 1]]
@@ -332,3 +338,22 @@ def _align_annotations(annotation_ids: list[str | None], label_lists: list[Seque
     if unknown > MAX_REPORTED:
         problems.append(Problem(file_name, f"{unknown} annotations for unknown images in all."))
     return aligned
+
+
+# Building the lookup dict costs about as much as a hundred list scans, so a page that shows
+# one sample scans, and a run over many samples (a quality check) builds the dict.
+SCANS_BEFORE_LOOKUP_TABLE = 8
+
+
+def find_position(index, image_id: str) -> int | None:
+    """Return the first position of ``image_id`` in ``index.image_ids``, or None.
+
+    The first calls scan the list; later calls use (and first build) ``index.positions``.
+    """
+    index.lookups += 1
+    if index.lookups <= SCANS_BEFORE_LOOKUP_TABLE and "positions" not in index.__dict__:
+        try:
+            return index.image_ids.index(image_id)
+        except ValueError:
+            return None
+    return index.positions.get(image_id)

@@ -163,3 +163,14 @@ def test_csv_build_reports_progress(tmp_path, monkeypatch):
     assert len(calls) > 2
     assert [done for done, _ in calls] == sorted(done for done, _ in calls)
     assert all(total == size for _, total in calls)
+
+
+def test_position_lookup_scans_then_builds_table():
+    index = label_index(DEMO / "2018" / "train.json")
+    ids = index.image_ids
+    assert [index.position_of(image_id) for image_id in ids[:3]] == [0, 1, 2]
+    assert "positions" not in index.__dict__
+    found = [index.position_of(image_id) for image_id in ids]
+    assert found == list(range(len(ids)))
+    assert "positions" in index.__dict__
+    assert index.position_of("no such id") is None
