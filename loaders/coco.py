@@ -279,6 +279,8 @@ class CocoInstances:
         self._fallback_attributes = attributes or {}
         self._image_name = image_name
         self._loaded = False
+        # Split name that samples carry (set by CocoDataset.open), for flags and verdicts.
+        self.split = ""
         self.problems: list[Problem] = []
         # A dict when the file is parsed whole, a StoredImages view of the index otherwise.
         self.images: Mapping[int, dict] = {}
@@ -460,14 +462,14 @@ class CocoInstances:
         self.load()
         record = self.images.get(image_id)
         if record is None:
-            sample = Sample(id=str(image_id))
+            sample = Sample(id=str(image_id), split=self.split)
             sample.problems.append(Problem(str(self.path), "image id not found in 'images'.", f"image {image_id}",
                                            severity="error"))
             return sample
         width = record.get("width") if is_int(record.get("width")) else None
         height = record.get("height") if is_int(record.get("height")) else None
         url = str(record.get("coco_url") or record.get("original_url") or "")
-        sample = Sample(id=str(image_id), image=ImageSource(path=self.image_path(record), url=url),
+        sample = Sample(id=str(image_id), split=self.split, image=ImageSource(path=self.image_path(record), url=url),
                         width=width, height=height)
         sample.fields = {key: value for key, value in record.items() if key not in ("id", "width", "height")
                          and isinstance(value, int | float | str) and value != ""}
@@ -508,6 +510,17 @@ class CocoInstances:
         rows = [(position, image_id, category_id, *box_row(self._records[position])) for position, image_id,
                 category_id in zip(table.index.tolist(), table.image_id.tolist(), table.category_id.tolist())]
         return pd.DataFrame(rows, columns=BOX_COLUMNS)
+
+    def orphans(self) -> pd.DataFrame:
+        """Return position, annotation_id and image_id of the annotations whose image_id is not in 'images'."""
+        self.load()
+        if self._store is not None:
+            return self._store.orphans()
+        table = self._scalar_table() if self._records else pd.DataFrame(columns=self.TABLE_COLUMNS)
+        orphans = table[~table.image_id.isin(list(self.images))]
+        return pd.DataFrame({"position": orphans.index.to_numpy(dtype=np.int64),
+                             "annotation_id": orphans.annotation_id.to_numpy(dtype=np.int64),
+                             "image_id": orphans.image_id.to_numpy(dtype=np.int64)})
 
     def duplicate_positions(self) -> set[int]:
         """Return the file positions of annotations whose id an earlier annotation already has."""
@@ -622,6 +635,7 @@ class CocoDataset:
         """Return the reader of split ``name``, created once per dataset object."""
         if name not in self._opened:
             self._opened[name] = self.open_file(name, self.annotation_files()[name])
+            self._opened[name].split = name
         return self._opened[name]
 
 

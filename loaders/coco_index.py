@@ -35,8 +35,12 @@ KEY_TAIL = re.compile(rb'\s*:\s*\[')
 WHITESPACE_CODES = np.frombuffer(b" \t\r\n", dtype=np.uint8)
 MISSING = np.iinfo(np.int64).min  # marks an annotation without an integer value for a key
 SCALAR_KEYS = ("id", "image_id", "category_id", "iscrowd")
-# Longer integers are taken as not integers (int64 holds 18 digits safely).
+# Longer integers are taken as not integers, because int64 represents any 18-digit number.
 INTEGER_DIGITS = 18
+SHORT_DIGITS = 10
+INTEGER_CHUNK = 50_000
+# Bytes compared per step when finding characters: a whole-file comparison would need one byte per file byte.
+SCAN_BLOCK = 16 * 1024 * 1024
 # Contents of an ``attribute_ids`` list that is read: integers, commas and whitespace.
 ATTRIBUTE_TEXT = re.compile(rb'[-\d\s,]*')
 
@@ -50,8 +54,10 @@ class AnnotationIndex:
     starts: np.ndarray  # offset of each annotation's "{"
     ends: np.ndarray  # offset just after each annotation's "}"
     values: dict[str, np.ndarray]  # key -> int64 per annotation, MISSING where absent
-    # Tuples of ints, or with ``attributes_as_text`` the list's text without spaces (b"3,17").
-    attribute_ids: list[tuple[int, ...]] | list[bytes]
+    # Tuples of ints per annotation; empty with ``attributes_as_text``, where only the spans are read.
+    attribute_ids: list[tuple[int, ...]]
+    # (first, last) offsets of each ``attribute_ids`` list's text inside the brackets; -1, -1 where absent.
+    attribute_spans: np.ndarray
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -60,26 +66,35 @@ class AnnotationIndex:
 def build_index(data: bytes, attributes_as_text: bool = False) -> AnnotationIndex | None:
     """Index the top-level ``annotations`` array of a COCO file, or return None when it cannot be found safely.
 
-    ``attributes_as_text`` keeps each ``attribute_ids`` list as text, which saves
-    converting a million numbers when the caller only stores them.
+    ``attributes_as_text`` leaves ``attribute_ids`` empty and only finds each list's
+    text span, which saves converting a million numbers when the caller stores text.
     """
     array_start = _annotations_array_start(data)
     if array_start is None:
         return None
     region = np.frombuffer(data, dtype=np.uint8, offset=array_start)
-    opens = np.flatnonzero(region == ord("{"))
-    closes = np.flatnonzero(region == ord("}"))
+    opens = positions_of(region, "{")
+    closes = positions_of(region, "}")
     spans = _top_level_objects(region, opens, closes)
     if spans is None:
         return None
     starts, ends, array_end = spans
 
-    quotes = np.flatnonzero(region == ord('"'))
-    values = _scalars_per_object(region, quotes, starts, ends, opens, closes)
-    attribute_ids = _attribute_ids_per_object(data, array_start, region, quotes, starts, ends, opens, closes,
-                                              attributes_as_text)
+    quotes = positions_of(region, '"')
+    heads = quote_heads(region, quotes)
+    values = _scalars_per_object(region, quotes, heads, starts, ends, opens, closes)
+    attribute_spans = _attribute_spans(array_start, region, quotes, heads, starts, ends, opens, closes)
+    attribute_ids = [] if attributes_as_text else attribute_tuples(data, attribute_spans)
     return AnnotationIndex(array_start, array_start + array_end, starts + array_start, ends + array_start,
-                           values, attribute_ids)
+                           values, attribute_ids, attribute_spans)
+
+
+def positions_of(region: np.ndarray, character: str) -> np.ndarray:
+    """Return the offsets of ``character`` in ``region``, comparing a block at a time to bound the memory used."""
+    code = ord(character)
+    parts = [np.flatnonzero(region[first:first + SCAN_BLOCK] == code) + first
+             for first in range(0, len(region), SCAN_BLOCK)]
+    return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
 
 
 def _annotations_array_start(data: bytes) -> int | None:
@@ -151,14 +166,14 @@ def _owner_at_depth_one(positions: np.ndarray, starts: np.ndarray, ends: np.ndar
     return np.where(inside & (depth == 1), owner, -1)
 
 
-def _scalars_per_object(region: np.ndarray, quotes: np.ndarray, starts: np.ndarray, ends: np.ndarray,
-                        opens: np.ndarray, closes: np.ndarray) -> dict[str, np.ndarray]:
+def _scalars_per_object(region: np.ndarray, quotes: np.ndarray, heads: np.ndarray, starts: np.ndarray,
+                        ends: np.ndarray, opens: np.ndarray, closes: np.ndarray) -> dict[str, np.ndarray]:
     """Return each scalar key's integer value per annotation (MISSING where absent, not an integer or nested)."""
     result = {key: np.full(len(starts), MISSING, dtype=np.int64) for key in SCALAR_KEYS}
     if not len(starts):
         return result
     for key in SCALAR_KEYS:
-        positions, values = _key_values(region, quotes, key.encode())
+        positions, values = _key_values(region, quotes, heads, key.encode())
         numbers, valid = _integers_at(region, values)
         owner = _owner_at_depth_one(positions, starts, ends, opens, closes)
         keep = (owner >= 0) & valid
@@ -167,11 +182,18 @@ def _scalars_per_object(region: np.ndarray, quotes: np.ndarray, starts: np.ndarr
     return result
 
 
-def _key_values(region: np.ndarray, quotes: np.ndarray, key: bytes) -> tuple[np.ndarray, np.ndarray]:
+def quote_heads(region: np.ndarray, quotes: np.ndarray) -> np.ndarray:
+    """Return the byte after each quote (0 after the last byte), the first filter when matching keys."""
+    return np.where(quotes + 1 < len(region), region[np.minimum(quotes + 1, len(region) - 1)], 0).astype(np.uint8)
+
+
+def _key_values(region: np.ndarray, quotes: np.ndarray, heads: np.ndarray,
+                key: bytes) -> tuple[np.ndarray, np.ndarray]:
     """Return the offsets of ``"key":`` and of the value after it, from the offsets of every quote."""
-    candidates = quotes[quotes + len(key) + 2 < len(region)]
-    # Narrow the quotes one character at a time, so each step touches only the remaining candidates.
-    for offset, character in enumerate(key + b'"', start=1):
+    candidates = quotes[heads == key[0]]
+    candidates = candidates[candidates + len(key) + 2 < len(region)]
+    # Narrow the rest one character at a time, so each step touches only the remaining candidates.
+    for offset, character in enumerate(key[1:] + b'"', start=2):
         candidates = candidates[region[candidates + offset] == character]
     colons = _next_non_space_after(region, candidates + len(key) + 2)
     found = colons < len(region) - 1
@@ -183,43 +205,68 @@ def _key_values(region: np.ndarray, quotes: np.ndarray, key: bytes) -> tuple[np.
 
 def _integers_at(region: np.ndarray, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Parse the JSON integer starting at each position; return the values and which ones are integers."""
+    # Chunks bound the digit windows (19 int64 per position) to a few megabytes.
+    parts = [_integers_in_chunk(region, positions[first:first + INTEGER_CHUNK])
+             for first in range(0, len(positions), INTEGER_CHUNK)]
+    if not parts:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=bool)
+    return np.concatenate([part[0] for part in parts]), np.concatenate([part[1] for part in parts])
+
+
+def _integers_in_chunk(region: np.ndarray, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     negative = region[np.minimum(positions, len(region) - 1)] == ord("-")
     first = positions + negative
-    columns = first[:, None] + np.arange(INTEGER_DIGITS + 1)
-    window = region[np.minimum(columns, len(region) - 1)]
-    is_digit = (window >= ord("0")) & (window <= ord("9")) & (columns < len(region))
-    length = np.argmin(is_digit, axis=1)  # the first non-digit; 0 also when all are digits (too long)
-    powers = 10 ** np.maximum(length[:, None] - 1 - np.arange(INTEGER_DIGITS + 1), 0)
-    digits = np.where(np.arange(INTEGER_DIGITS + 1) < length[:, None], window.astype(np.int64) - ord("0"), 0)
-    values = (digits * powers).sum(axis=1)
+    values, length = _digits(region, first, SHORT_DIGITS)
+    # Most ids have at most SHORT_DIGITS digits; only the longer ones are read again with the full width.
+    long = length == 0
+    if long.any():
+        values[long], length[long] = _digits(region, first[long], INTEGER_DIGITS)
     after = _next_non_space_after(region, first + length)
     terminator = region[np.minimum(after, len(region) - 1)]
     valid = (length > 0) & ((terminator == ord(",")) | (terminator == ord("}")))
     return np.where(negative, -values, values), valid
 
 
-def _attribute_ids_per_object(data: bytes, offset: int, region: np.ndarray, quotes: np.ndarray, starts: np.ndarray,
-                              ends: np.ndarray, opens: np.ndarray, closes: np.ndarray, as_text: bool) -> list:
-    result: list = [b"" if as_text else ()] * len(starts)
+def _digits(region: np.ndarray, first: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return the value and length of the digit run at each offset (length 0 when none or over ``width``)."""
+    columns = first[:, None] + np.arange(width + 1)
+    window = region[np.minimum(columns, len(region) - 1)]
+    is_digit = (window >= ord("0")) & (window <= ord("9")) & (columns < len(region))
+    length = np.argmin(is_digit, axis=1)  # the first non-digit; 0 also when all are digits (too long)
+    powers = 10 ** np.maximum(length[:, None] - 1 - np.arange(width + 1), 0)
+    digits = np.where(np.arange(width + 1) < length[:, None], window.astype(np.int64) - ord("0"), 0)
+    return (digits * powers).sum(axis=1), length
+
+
+def _attribute_spans(offset: int, region: np.ndarray, quotes: np.ndarray, heads: np.ndarray, starts: np.ndarray,
+                     ends: np.ndarray, opens: np.ndarray, closes: np.ndarray) -> np.ndarray:
+    """Return per annotation the (first, last) offsets of its ``attribute_ids`` list's text, or -1, -1."""
+    spans = np.full((len(starts), 2), -1, dtype=np.int64)
     if not len(starts):
-        return result
-    positions, values = _key_values(region, quotes, b"attribute_ids")
+        return spans
+    positions, values = _key_values(region, quotes, heads, b"attribute_ids")
     lists = region[np.minimum(values, len(region) - 1)] == ord("[")
     positions, values = positions[lists], values[lists]
     if not len(positions):
-        return result
-    brackets = np.flatnonzero(region == ord("]"))
+        return spans
+    brackets = positions_of(region, "]")
     closing = np.searchsorted(brackets, values)
     inside = closing < len(brackets)
     positions, values, closing = positions[inside], values[inside], brackets[closing[inside]]
     owner = _owner_at_depth_one(positions, starts, ends, opens, closes)
-    for index, first, last in zip(owner.tolist(), (values + 1 + offset).tolist(), (closing + offset).tolist()):
-        text = data[first:last]
-        if index < 0 or not ATTRIBUTE_TEXT.fullmatch(text):
-            continue
-        if as_text:
-            result[index] = text.translate(None, b" \t\r\n")
+    keep = owner >= 0
+    spans[owner[keep], 0] = values[keep] + 1 + offset
+    spans[owner[keep], 1] = closing[keep] + offset
+    return spans
+
+
+def attribute_tuples(data: bytes, spans: np.ndarray) -> list[tuple[int, ...]]:
+    """Return the ``attribute_ids`` tuples from their text spans; () where absent or not a list of integers."""
+    result: list[tuple[int, ...]] = []
+    for first, last in spans.tolist():
+        text = data[first:last].strip() if first >= 0 else b""
+        if text and ATTRIBUTE_TEXT.fullmatch(text):
+            result.append(tuple(int(value) for value in text.split(b",")))
         else:
-            text = text.strip()
-            result[index] = tuple(int(value) for value in text.split(b",")) if text else ()
+            result.append(())
     return result

@@ -7,7 +7,8 @@ import streamlit as st
 
 from loaders.coco import instance_matches, instance_table, matching_images
 from loaders.fashionpedia import GARMENT, GARMENT_PART, FashionpediaDataset
-from ui.browse import sample_navigator, show_sample_image
+from ui.browse import render_sample, sample_navigator
+from ui.coco_quality import coco_quality, coco_statistics, narrow, review_and_export, show_flags
 from ui.common import dataset_root, init_state, query_default, show_problems, style_controls, sync_query
 from ui.i18n import t
 from ui.predictions import prediction_controls, show_predictions
@@ -67,6 +68,8 @@ ids = matching_images(coco.table(), chosen_categories, chosen_attributes, requir
     else coco.image_ids()
 if filtering:
     st.caption(t("{count} images have an instance that matches the filters.", count=len(ids)))
+view = coco_quality("fp", "fashionpedia", root, coco, ids)
+ids = narrow(ids, view, coco_statistics("fp", coco), name)
 predictions = prediction_controls("fp", choice.path, coco)
 
 sample_id = sample_navigator("fp", [str(image_id) for image_id in ids])
@@ -76,17 +79,18 @@ sample = coco.load_sample(int(sample_id))
 shown = [instance for instance in sample.instances if groups.get(instance.group, True)
          and (not (filtering and only_matching)
               or instance_matches(instance, chosen_categories, chosen_attributes, require_all))]
-if filtering:
-    style.highlight_ids = {instance.id for instance in shown
-                           if instance_matches(instance, chosen_categories, chosen_attributes, require_all)}
+style.highlight_ids = view.highlight(name, sample_id) | ({instance.id for instance in shown if instance_matches(
+    instance, chosen_categories, chosen_attributes, require_all)} if filtering else set())
+picture = render_sample(dataclasses.replace(sample, instances=shown), style)
 
 if predictions is not None:
     show_predictions(predictions, sample, shown, coco, style)
 else:
     image_column, info_column = st.columns([3, 2])
     with image_column:
-        show_sample_image(dataclasses.replace(sample, instances=shown), style,
-                          caption=str(sample.fields.get("file_name", sample.id)))
+        st.image(picture, caption=str(sample.fields.get("file_name", sample.id)), width="stretch")
+        show_problems(sample.problems)
+        show_flags(view, sample)
     with info_column:
         counts = {group: sum(instance.group == group for instance in sample.instances) for group in groups}
         st.caption(t("{garments} garments, {parts} garment parts; {shown} instances drawn.",
@@ -97,3 +101,4 @@ else:
                      "decorations (ids 27-45 in the 2020 release)."))
 if shown:
     st.dataframe(instance_table(shown, coco.attributes), hide_index=True)
+review_and_export("fp", "fashionpedia", root, picture, sample, view, ids)

@@ -7,7 +7,8 @@ import streamlit as st
 
 from loaders.coco import instance_table
 from loaders.modanet import ModaNetDataset, file_box_instances, images_with_box_mismatch
-from ui.browse import sample_navigator, show_sample_image
+from ui.browse import render_sample, sample_navigator
+from ui.coco_quality import coco_quality, coco_statistics, narrow, review_and_export, show_flags
 from ui.common import dataset_root, init_state, query_default, show_problems, style_controls, sync_query
 from ui.i18n import t
 from ui.predictions import prediction_controls, show_predictions
@@ -26,8 +27,10 @@ def open_split(root: str, split: str):
 
 @st.cache_resource(show_spinner=False)
 def mismatch_ids(root: str, split: str) -> list[int]:
-    with st.spinner(t("Comparing every bbox with its polygons...")):
-        return images_with_box_mismatch(open_split(root, split))
+    bar = st.progress(0.0, text=t("Comparing every bbox with its polygons..."))
+    found = images_with_box_mismatch(open_split(root, split), lambda done, total: bar.progress(done / max(total, 1)))
+    bar.empty()
+    return found
 
 
 st.title("ModaNet")
@@ -68,6 +71,8 @@ if only_mismatch:
     ids = [image_id for image_id in ids if image_id in flagged]
 if chosen or only_mismatch:
     st.caption(t("{count} images match the filters.", count=len(ids)))
+view = coco_quality("modanet", "modanet", root, coco, ids)
+ids = narrow(ids, view, coco_statistics("modanet", coco), split)
 predictions = prediction_controls("modanet", choice.path, coco)
 
 sample_id = sample_navigator("modanet", [str(image_id) for image_id in ids])
@@ -76,15 +81,18 @@ if sample_id is None:
 sample = coco.load_sample(int(sample_id))
 shown = [i for i in sample.instances if not (chosen and only_chosen) or i.category_id in chosen]
 differs = [instance for instance in shown if instance.fields.get("bbox differs")]
-style.highlight_ids = {instance.id for instance in differs}
+style.highlight_ids = {instance.id for instance in differs} | view.highlight(split, sample_id)
 drawn = dataclasses.replace(sample, instances=shown + (file_box_instances(sample) if show_file_boxes else []))
+picture = render_sample(drawn, style)
 
 if predictions is not None:
     show_predictions(predictions, sample, shown, coco, style)
 else:
     image_column, info_column = st.columns([3, 2])
     with image_column:
-        show_sample_image(drawn, style, caption=str(sample.image.path.name if sample.image.path else sample.id))
+        st.image(picture, caption=str(sample.image.path.name if sample.image.path else sample.id), width="stretch")
+        show_problems(drawn.problems)
+        show_flags(view, sample)
     with info_column:
         if differs:
             st.warning(t("The file bbox differs from the box of the polygons for {count} of {total} instances "
@@ -97,3 +105,4 @@ else:
 if shown:
     st.dataframe(instance_table(shown), hide_index=True)
     st.caption(t("area is the file's value; in the first release it is the file bbox's width x height."))
+review_and_export("modanet", "modanet", root, picture, sample, view, ids)

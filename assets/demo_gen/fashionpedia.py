@@ -28,6 +28,8 @@ SLEEVE, POCKET, NECKLINE = 31, 32, 33
 # Release attribute ids: garment shape attributes, and the pattern drawn on the garment.
 KIND_ATTRIBUTES = {"short sleeve top": [147, 136, 115], "long sleeve top": [147, 137, 229], "trousers": [132, 141, 230],
                    "skirt": [129, 150, 142], "dress": [119, 151, 139], "shoe": [282]}
+# In the release's gap of attribute ids (235..280), so no attribute has it.
+UNLISTED_ATTRIBUTE = 250
 PATTERN_ATTRIBUTE = {"plain": 317, "stripes": 328, "dots": 323, "checks": 322}
 # Landmark names of the sleeve corners per template (right sleeve, then left sleeve).
 SLEEVE_CORNERS = {
@@ -161,6 +163,9 @@ def generate(out_dir: Path) -> None:
             images.append({"id": image_id, "width": WIDTH, "height": HEIGHT, "file_name": file_name, "license": 1,
                            "time_captured": "", "original_url": "", "isstatic": 1, "kaggle_id": ""})
             annotations += _annotations(image_id, regions, image_id * 100, garments_as_rle=index % 2 == 0)
+        if split == "train":
+            # A deliberate flaw for the quality checks: an attribute id missing from the attributes list.
+            annotations[-1]["attribute_ids"] = sorted(annotations[-1]["attribute_ids"] + [UNLISTED_ATTRIBUTE])
         _write(out_dir / f"instances_attributes_{split}2020.json", _file(images, annotations))
         if split == "val":
             (out_dir / "results").mkdir()
