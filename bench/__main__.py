@@ -74,6 +74,13 @@ def measure(paths: dict[str, Path], repeats: int, work: Path) -> dict:
     results["coco_pycocotools_s"] = theirs["seconds"]
     results["coco_pycocotools_peak_mb"] = theirs["peak_mb"]
     results["coco_orjson_parse_s"] = median_run("orjson_parse", {"path": coco}, repeats, True, work)["seconds"]
+    ours = median_run("coco_index", {"path": coco}, repeats, True, work)
+    results["coco_cold_s"] = ours["seconds"]
+    results["coco_peak_mb"] = ours["peak_mb"]
+    results["coco_cold_ratio"] = ours["seconds"] / theirs["seconds"]
+    results["coco_mem_ratio"] = ours["peak_mb"] / theirs["peak_mb"]
+    run_task("coco_index", {"path": coco}, work / "cache-warm")
+    coco_warm = median_run("coco_warm", {"path": coco}, repeats, False, work)["seconds"]
 
     root = str(paths["deepfashion2"])
     results["deepfashion2_first_image_s"] = median_run("deepfashion2_first_image", {"root": root}, repeats, True,
@@ -82,6 +89,7 @@ def measure(paths: dict[str, Path], repeats: int, work: Path) -> dict:
     run_task("deepfashion2_index", {"root": root}, work / "cache-warm")
     results["warm_first_sample_s"] = {
         "deepfashion2": median_run("deepfashion2_warm", {"root": root}, repeats, False, work)["seconds"]}
+    results["warm_first_sample_s"]["coco"] = coco_warm
     results["deepfashion2_index_open_s"] = median_run("deepfashion2_index_open", {"root": root}, repeats, False,
                                                       work)["seconds"]
 

@@ -39,6 +39,24 @@ def coco_pycocotools(arguments: dict) -> None:
 
 
 @task
+def coco_index(arguments: dict) -> None:
+    """Build the persistent index of a COCO file (the cold open of a page)."""
+    from loaders.coco import CocoInstances
+
+    assert CocoInstances(Path(arguments["path"])).load().annotation_count()
+
+
+@task
+def coco_warm(arguments: dict) -> None:
+    """Open a Fashionpedia root with the index present and load the first image's annotations, as the page does."""
+    from loaders.fashionpedia import FashionpediaDataset
+
+    path = Path(arguments["path"])
+    coco = FashionpediaDataset(path.parent).open("train").load()
+    assert coco.load_sample(coco.image_ids()[0]).instances
+
+
+@task
 def deepfashion_attr_index(arguments: dict) -> None:
     """Build the index of the Category and Attribute lists (list_attr_img.txt at full size is the big one)."""
     from loaders.deepfashion import detect_benchmarks
@@ -118,7 +136,8 @@ def imaterialist2018_warm(arguments: dict) -> None:
 
 # Modules imported before the clock starts: an app process imports them once, at its
 # first page, and the benchmark compares work on the data, not import times.
-PRELOAD = ("numpy", "orjson", "loaders.deepfashion2", "loaders.deepfashion_benchmarks", "pycocotools.coco")
+PRELOAD = ("numpy", "orjson", "loaders.deepfashion2", "loaders.deepfashion_benchmarks", "pycocotools.coco",
+           "loaders.coco")
 
 
 def main() -> None:
