@@ -12,7 +12,7 @@ import pytest
 import trimesh
 
 from loaders.deepfashion3d import DeepFashion3DDataset
-from loaders.deepfashion3d_quality import model_checks, model_counts, model_sample, ply_header
+from loaders.deepfashion3d_quality import model_checks, model_counts, model_sample, obj_counts, ply_header
 from loaders.qa import GENERIC_CHECKS, run_checks
 from loaders.reviews import ReviewStore
 from tests.test_deepfashion3d_page import decode_array
@@ -174,6 +174,12 @@ def test_model_counts_from_headers():
     assert ply_header(DEMO / "featureline_annotation" / "1" / "1_1" / "1_1_1.ply") == (40, False)
 
 
+def test_obj_counts_line_kinds():
+    obj = b"v 0 0 0\r\nv\t1 0 0\nvt 0 0\nvn 0 0 1\nv 0 1 0\n# f 1 2 3\nf 1 2 3\r\nf\t1/1 2/1 3/1\nusemtl a\n"
+
+    assert obj_counts(obj) == (3, 2)
+
+
 # ---------------------------------------------------------------- the page
 
 
@@ -257,3 +263,13 @@ def test_page_statistics_charts(run_page):
         {"long_sleeve_upper": 2, "long_pants": 2, "skirt": 2, "short_sleeve_dress": 1}
     assert "Points and faces per model (no mesh: 0 faces; click or lasso to filter)" in specs
     assert app.get("download_button")
+
+
+def test_real_mesh_folder_without_obj_flagged(realdata):
+    dataset = DeepFashion3DDataset(realdata / "deepfashion3d")
+
+    report = run_checks([model_sample(dataset, model) for model in dataset.index()], model_checks())
+
+    assert report.samples_checked == 1
+    assert [(flag.check_id, flag.sample_id, flag.detail) for flag in report.flags] == \
+        [("mesh_without_obj", "1-1", "mesh folder has no OBJ")]
