@@ -374,7 +374,8 @@ class CategoryAttribute(Benchmark):
 
     def _sample_from_row(self, row: ImageRow) -> Sample:
         sample_id = row.name
-        sample = Sample(id=sample_id, split=row.split, image=ImageSource(path=self.image_path(sample_id)))
+        image = ImageSource(path=self.image_path(sample_id), root=self.location.base)
+        sample = Sample(id=sample_id, split=row.split, image=image)
         instance = Instance(id="garment")
         if row.box is not None:
             set_box(instance, sample, *box_record(row.box, 1, str(self.list_path("bbox")), f"line {row.box_line}"))
@@ -488,7 +489,8 @@ class FineSubset(CategoryAttribute):
 
     def load_sample(self, sample_id: str) -> Sample:
         split, row = self.position_of.get(sample_id, ("", -1))
-        sample = Sample(id=sample_id, split=split, image=ImageSource(path=self.image_path(sample_id)))
+        image = ImageSource(path=self.image_path(sample_id), root=self.location.base)
+        sample = Sample(id=sample_id, split=split, image=image)
         instance = Instance(id="garment")
         columns = {suffix: self.split_columns(split, suffix) for suffix in ("cate", "bbox", "landmarks", "attr")}
         rows = {suffix: (values[row] if values is not None and 0 <= row < len(values) else None)
@@ -613,7 +615,7 @@ class _Retrieval(Benchmark):
         return {item: np.flatnonzero(row == 1).tolist() for item, row in zip(frame[0], values)}
 
     def _image_sample(self, name: str, split: str, role: str) -> Sample:
-        sample = Sample(id=name, split=split, image=ImageSource(path=self.image_path(name)))
+        sample = Sample(id=name, split=split, image=ImageSource(path=self.image_path(name), root=self.location.base))
         instance = self._garment(name, self.boxes, self.landmarks, sample)
         if self.boxes is not None and name in self.boxes.row_of:
             types = self.boxes.numbers[self.boxes.row_of[name], :2]
@@ -725,7 +727,7 @@ def scale_to_high_resolution(sample: Sample, low_path: Path, high_path: Path) ->
         if instance.keypoints is not None:
             instance.keypoints = instance.keypoints.copy()
             instance.keypoints[:, :2] = (instance.keypoints[:, :2] - offset.astype(np.float32)) / scale
-    sample.image = ImageSource(path=high_path)
+    sample.image = ImageSource(path=high_path, root=sample.image.root)
     sample.fields["image size"] = f"{high_width}x{high_height} (lists are in {low_width}x{low_height})"
 
 
