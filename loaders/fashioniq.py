@@ -254,7 +254,8 @@ class FashionIQDataset:
     def image_sample(self, category: str, asin: str, split: str) -> Sample:
         """Return the Sample of one product image with its URL and its tags as labels."""
         sample = Sample(id=asin, split=split, image=ImageSource(path=self.image_dir / f"{asin}.jpg",
-                                                                url=self.urls(category).get(asin, "")))
+                                                                url=self.urls(category).get(asin, ""),
+                                                                root=self.root))
         sample.labels = self.tags_of(category, asin, split)
         sample.fields = {"has image": asin in self.image_names()}
         return sample

@@ -204,7 +204,8 @@ class FashionIQIndex:
 
     def image_sample(self, category: str, asin: str, split: str) -> Sample:
         """Return the Sample of one product image with its URL and its tags as labels."""
-        source = ImageSource(path=self.dataset.image_dir / f"{asin}.jpg", url=self.url(category, asin))
+        source = ImageSource(path=self.dataset.image_dir / f"{asin}.jpg", url=self.url(category, asin),
+                             root=self.dataset.root)
         sample = Sample(id=asin, split=split, image=source)
         sample.labels = self.tags_of(category, asin, split)
         sample.fields = {"has image": self.has_image(asin)}

@@ -326,7 +326,8 @@ class ZapposDataset:
     def sample(self, row: pd.Series | dict) -> Sample:
         """Return the Sample of one catalogue row, with its image resolved and its meta-data as labels."""
         found = self.resolve(row["listed"])
-        sample = Sample(id=row["CID"], image=ImageSource(path=found.path or self.image_dir / row["listed"]))
+        image = ImageSource(path=found.path or self.image_dir / row["listed"], root=self.root)
+        sample = Sample(id=row["CID"], image=image)
         sample.fields = {"index": int(row["index"]), "listed path": row["listed"], "found": found.match}
         if found.path is not None and found.match == "spelling":
             sample.fields["on disk"] = found.path.relative_to(self.image_dir).as_posix()
