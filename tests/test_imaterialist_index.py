@@ -1,7 +1,9 @@
 """Persistent iMaterialist indexes: equal to a direct parse on real and demo files, rebuilt after a change."""
 
+import multiprocessing
 import os
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -174,3 +176,26 @@ def test_position_lookup_scans_then_builds_table():
     assert found == list(range(len(ids)))
     assert "positions" in index.__dict__
     assert index.position_of("no such id") is None
+
+
+def _index_in_process(source_text, results):
+    stored = label_index(Path(source_text))
+    results.put((len(stored.image_ids), stored.values.tolist()))
+
+
+def test_concurrent_builds_give_one_index(tmp_path):
+    source = tmp_path / "train.json"
+    shutil.copy(DEMO / "2018" / "train.json", source)
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    workers = [context.Process(target=_index_in_process, args=(str(source), results)) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert [worker.exitcode for worker in workers] == [0, 0, 0]
+    expected = parse_label_file(source)
+    for _ in workers:
+        assert results.get(timeout=5) == (len(expected.image_ids), expected.values.tolist())
+    assert len(index_files(LABEL_KIND)) == 1
+    assert list(cache_dir().glob("*.tmp-*")) == []
