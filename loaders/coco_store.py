@@ -265,8 +265,8 @@ def build_store(output: sqlite3.Connection, path: Path) -> None:
         output.execute("INSERT INTO meta VALUES ('indexable', 0)")
         return
 
-    # The cyclic collector would rescan the parsed images while rows are written: in one profile at full
-    # size that took 1.4 of 5 seconds.
+    # The cyclic collector would rescan the parsed images while rows are written. In one profile of a
+    # full-size Fashionpedia-train-shaped file, orjson.dumps took 1.7 of 5.6 seconds with it and 0.3 without.
     gc.disable()
     try:
         _write_tables(output, name, data, scan, top, problems)
