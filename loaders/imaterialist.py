@@ -171,7 +171,8 @@ class LabelRelease:
             return Sample(id=sample_id, split=split, problems=[problem])
         url = index.urls[position]
         sample = Sample(id=sample_id, split=split,
-                        image=ImageSource(path=_find_image(self.image_folders(split), sample_id), url=url))
+                        image=ImageSource(path=_find_image(self.image_folders(split), sample_id), url=url,
+                                          root=self.folder))
         label_ids = [int(value) for value in index.labels_of(position)]
         sample.labels = self.group_labels(label_ids)
         sample.fields = {"url": url, "label_ids": label_ids, "annotated": index.annotated}
@@ -336,7 +337,7 @@ class MaskRelease:
     def load_sample(self, split: str, sample_id: str) -> Sample:
         """Return one image with its masks decoded into COCO RLEs, named from the release's label table."""
         path = self.image_path(split, sample_id)
-        sample = Sample(id=sample_id, split=split, image=ImageSource(path=path))
+        sample = Sample(id=sample_id, split=split, image=ImageSource(path=path, root=self.folder))
         rows = self.read_rows(sample_id) if split == "train" else []
         for line, values in rows:
             instance = self.parse_row(line, values)

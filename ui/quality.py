@@ -62,8 +62,9 @@ def quality_panel(page_key: str, family_key: str, root: str, keys: Sequence[Samp
         view.report = st.session_state.get(state_key)
         if view.report is not None:
             counts = view.report.counts()
-            st.dataframe(pd.DataFrame({"check": [check.id for check in checks],
-                                       "flagged": [counts[check.id] for check in checks],
+            # The count comes first so the narrow sidebar does not cut it off.
+            st.dataframe(pd.DataFrame({"flagged": [counts[check.id] for check in checks],
+                                       "check": [check.id for check in checks],
                                        "explanation": [check.explanation for check in checks]}),
                          hide_index=True)
             flagged_checks = [check.id for check in checks if counts[check.id]]
@@ -122,7 +123,8 @@ def review_form(page_key: str, family_key: str, root: str, sample: Sample) -> No
         left, right = st.columns(2)
         verdict = left.selectbox(t("Verdict"), VERDICTS, key=f"{page_key}_verdict")
         instances = [""] + [instance.id for instance in sample.instances]
-        instance_id = right.selectbox(t("Instance (optional)"), instances, key=f"{page_key}_verdict_instance")
+        instance_id = right.selectbox(t("Instance (optional)"), instances, key=f"{page_key}_verdict_instance",
+                                      format_func=lambda value: value or t("(whole sample)"))
         note = st.text_area(t("Note"), key=f"{page_key}_verdict_note", height=68)
         reviewer = st.text_input(t("Your name"), key="reviewer_name")
         submitted = st.form_submit_button(t("Save verdict"))
