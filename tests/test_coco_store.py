@@ -1,6 +1,7 @@
 """Persistent COCO index: equal to a direct parse on the real files, reuse, rebuild, interrupted builds, boxes."""
 
 import json
+import multiprocessing
 import os
 import shutil
 import time
@@ -139,3 +140,35 @@ def test_boxes_equal_direct_computation(realdata):
     # The same numbers from the whole-file parse.
     parsed = CocoInstances(path, byte_index=False).boxes()
     assert parsed.reset_index(drop=True).equals(boxes.reset_index(drop=True))
+
+
+def _open_and_count(path_text, results):
+    from pathlib import Path
+
+    results.put(CocoInstances(Path(path_text)).annotation_count())
+
+
+def test_concurrent_opens_build_once(realdata, tmp_path, monkeypatch):
+    path = tmp_path / "instances.json"
+    shutil.copy(realdata / REAL_FILES[0], path)
+    build = coco_store.build_store
+
+    def marked_build(output, source):
+        (tmp_path / f"built-{os.getpid()}").touch()
+        time.sleep(0.3)  # keeps the first build running while the others ask for the lock
+        build(output, source)
+
+    # Forked workers inherit the patched module.
+    monkeypatch.setattr(coco_store, "build_store", marked_build)
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    workers = [context.Process(target=_open_and_count, args=(str(path), results)) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert [worker.exitcode for worker in workers] == [0, 0, 0]
+    assert [results.get(timeout=5) for _ in workers] == [228, 228, 228]
+    assert len(list(tmp_path.glob("built-*"))) == 1
+    assert len(coco_indexes()) == 1
+    assert list(cache_dir().glob("*.tmp-*")) == []
