@@ -13,9 +13,12 @@ An instances file is one JSON object::
 run lengths, usually with ``iscrowd`` 1). A results file is a JSON list of such
 annotations with a ``score`` each.
 
-The file is read once, on first use, and indexed by image id. The annotations
-array is indexed by byte spans (``loaders.coco_index``), so an annotation is parsed
-and becomes an Instance only when its image is shown. Its geometry is validated
+On first use the file is indexed once per version (paths, sizes and modification
+times) into a persistent SQLite index (``loaders.coco_store``), which stores the image
+records, filter columns and each annotation's byte span. Later processes open that
+index instead of the file, so an annotation is read, parsed and turned into an
+Instance only when its image is shown. Files whose layout the index cannot handle
+are parsed whole instead. An annotation's geometry is validated
 (``loaders.coco_geometry``) before pycocotools receives it, so a bad record becomes
 a Problem naming the image and annotation ids instead of a crash. Results files
 are read by ``loaders.coco_results``.
