@@ -27,11 +27,18 @@ def _flag(check_id: str, sample: Sample, instance_id: str, detail: str) -> Flag:
 
 def duplicate_id_check(coco: CocoInstances) -> Check:
     """Return the check that flags annotations whose id an earlier annotation of the file already has."""
-    table = coco.table()
-    positions = sorted(coco.duplicate_positions())
-    repeated = set(zip(table.image_id.reindex(positions).tolist(), table.annotation_id.reindex(positions).tolist()))
+    repeated: set[tuple[int, int]] = set()
+    loaded = False
 
     def run(sample: Sample) -> list[Flag]:
+        nonlocal loaded
+        if not loaded:  # on the first run, so opening a page does not build the whole filter table
+            positions = sorted(coco.duplicate_positions())
+            if positions:
+                table = coco.table()
+                repeated.update(zip(table.image_id.reindex(positions).tolist(),
+                                    table.annotation_id.reindex(positions).tolist()))
+            loaded = True
         return [_flag("duplicate_annotation_id", sample, instance.id, f"annotation id {instance.id} is used twice")
                 for instance in sample.instances if (int(sample.id), _int(instance.id)) in repeated]
 
