@@ -67,11 +67,36 @@ def draw_masks(image: np.ndarray, instances: list[Instance], style: Style,
     if masks is None:
         masks = [instance_mask(instance, height, width) for instance in instances]
     colors = instance_colors(instances, style)
-    # Only covered pixels of this layer are used, so it starts as zeros (cheap) rather than a copy.
-    painted = np.zeros_like(image)
-    covered = np.zeros((height, width), dtype=np.uint8)
     order = sorted((index for index, mask in enumerate(masks) if mask is not None),
                    key=lambda index: -masks[index].area)
+    if not order:
+        return image
+    if len(order) > 255:
+        return _draw_many_masks(image, masks, order, colors, style)
+    # One byte per pixel names the instance painted there (0: none), and a lookup table
+    # turns it into colours: a third of the memory traffic of painting RGB directly.
+    owner = np.zeros((height, width), dtype=np.uint8)
+    lookup = np.zeros((256, 1, 3), dtype=np.uint8)
+    for number, index in enumerate(order, start=1):
+        mask = masks[index]
+        h, w = mask.mask.shape
+        mask_bytes = mask.mask.view(np.uint8)
+        window = owner[mask.y0:mask.y0 + h, mask.x0:mask.x0 + w]
+        cv2.bitwise_and(window, 0, dst=window, mask=mask_bytes)
+        cv2.add(window, number, dst=window, mask=mask_bytes)
+        lookup[number, 0] = colors[index]
+    painted = cv2.LUT(cv2.merge([owner, owner, owner]), lookup)
+    blended = cv2.addWeighted(painted, style.mask_opacity, image, 1.0 - style.mask_opacity, 0.0)
+    out = image.copy()
+    cv2.copyTo(blended, owner, out)
+    return out
+
+
+def _draw_many_masks(image: np.ndarray, masks: list[CroppedMask | None], order: list[int],
+                     colors: list[tuple[int, int, int]], style: Style) -> np.ndarray:
+    """Paint masks in RGB directly, for images with more instances than one byte can number."""
+    painted = np.zeros_like(image)
+    covered = np.zeros(image.shape[:2], dtype=np.uint8)
     for index in order:
         mask = masks[index]
         h, w = mask.mask.shape
@@ -82,8 +107,6 @@ def draw_masks(image: np.ndarray, instances: list[Instance], style: Style,
         cv2.add(target, (*colors[index], 0), dst=target, mask=mask_bytes)
         window = covered[mask.y0:mask.y0 + h, mask.x0:mask.x0 + w]
         cv2.bitwise_or(window, mask_bytes, dst=window)
-    if not order:
-        return image
     blended = cv2.addWeighted(painted, style.mask_opacity, image, 1.0 - style.mask_opacity, 0.0)
     out = image.copy()
     cv2.copyTo(blended, covered, out)
@@ -105,10 +128,15 @@ def _outline_contours(instance: Instance, mask: CroppedMask | None) -> list[np.n
     return contours
 
 
+def _canvas(image: np.ndarray, opacity: float, in_place: bool) -> np.ndarray:
+    """Return the array a layer draws on: ``image`` itself when allowed and opaque, else a copy."""
+    return image if in_place and opacity >= 1.0 else image.copy()
+
+
 def draw_outlines(image: np.ndarray, instances: list[Instance], style: Style,
-                  masks: list[CroppedMask | None] | None = None) -> np.ndarray:
+                  masks: list[CroppedMask | None] | None = None, in_place: bool = False) -> np.ndarray:
     """Draw polygon outlines (and the contour of RLE masks) in the instance colours."""
-    drawn = image.copy()
+    drawn = _canvas(image, style.outline_opacity, in_place)
     masks = masks if masks is not None else [None] * len(instances)
     for instance, color, mask in zip(instances, instance_colors(instances, style), masks):
         contours = _outline_contours(instance, mask)
@@ -118,9 +146,9 @@ def draw_outlines(image: np.ndarray, instances: list[Instance], style: Style,
     return _with_opacity(image, drawn, style.outline_opacity)
 
 
-def draw_boxes(image: np.ndarray, instances: list[Instance], style: Style) -> np.ndarray:
+def draw_boxes(image: np.ndarray, instances: list[Instance], style: Style, in_place: bool = False) -> np.ndarray:
     """Draw each instance's xyxy box; highlighted instances get an extra white frame."""
-    drawn = image.copy()
+    drawn = _canvas(image, style.box_opacity, in_place)
     for instance, color in zip(instances, instance_colors(instances, style)):
         if instance.bbox is None or not np.isfinite(instance.bbox).all():
             continue
@@ -131,14 +159,14 @@ def draw_boxes(image: np.ndarray, instances: list[Instance], style: Style) -> np
     return _with_opacity(image, drawn, style.box_opacity)
 
 
-def draw_keypoints(image: np.ndarray, instances: list[Instance], style: Style) -> np.ndarray:
+def draw_keypoints(image: np.ndarray, instances: list[Instance], style: Style, in_place: bool = False) -> np.ndarray:
     """Draw keypoints and skeleton edges.
 
     Visible points are filled discs, occluded points rings, truncated points crosses;
     unlabelled points are not drawn, and an edge is drawn only when both its ends
     have a position.
     """
-    drawn = image.copy()
+    drawn = _canvas(image, style.keypoint_opacity, in_place)
     radius = style.keypoint_radius
     for instance, color in zip(instances, instance_colors(instances, style)):
         points = instance.keypoints
@@ -277,18 +305,19 @@ def draw_legend(image: np.ndarray, entries: list[LegendEntry], style: Style) -> 
 def draw_instances(image: np.ndarray, instances: list[Instance], style: Style | None = None) -> np.ndarray:
     """Draw every enabled layer of ``instances`` on a copy of ``image`` (H x W x 3 uint8 RGB)."""
     style = style or Style()
-    out = np.ascontiguousarray(image[:, :, :3], dtype=np.uint8)
+    # One private copy; opaque layers then draw into it without copying again.
+    out = np.array(image[:, :, :3], dtype=np.uint8, order="C", copy=True)
     height, width = out.shape[:2]
     need_masks = style.masks or style.outlines or style.labels
     masks = [instance_mask(instance, height, width) for instance in instances] if need_masks else None
     if style.masks:
         out = draw_masks(out, instances, style, masks)
     if style.outlines:
-        out = draw_outlines(out, instances, style, masks)
+        out = draw_outlines(out, instances, style, masks, in_place=True)
     if style.boxes:
-        out = draw_boxes(out, instances, style)
+        out = draw_boxes(out, instances, style, in_place=True)
     if style.keypoints:
-        out = draw_keypoints(out, instances, style)
+        out = draw_keypoints(out, instances, style, in_place=True)
         if style.keypoint_names:
             out = draw_keypoint_names(out, instances, style)
     if style.labels:

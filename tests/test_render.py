@@ -167,3 +167,24 @@ def test_keypoint_names_written_when_enabled():
     # The name "0" is written to the right of the point at (20, 50); nothing for the unlabelled point.
     assert not without[40:60, 27:45].any()
     assert with_names[40:60, 27:45].any()
+
+
+def test_draw_instances_leaves_input_unchanged():
+    image = np.zeros((100, 100, 3), dtype=np.uint8)
+    instance = square()
+    instance.bbox = np.array([20.0, 20.0, 60.0, 60.0])
+    instance.keypoints = np.array([[30, 30, Visibility.VISIBLE]], dtype=np.float32)
+    out = draw_instances(image, [instance], Style())
+    assert out.any()
+    assert not image.any()
+
+
+def test_many_masks_path_paints_like_lookup_path():
+    from render.annotate import _draw_many_masks, instance_colors
+
+    image = np.full((60, 60, 3), 50, dtype=np.uint8)
+    instances = [square("a", 1, 5, 5, 40), square("b", 2, 20, 20, 30)]
+    masks = [instance_mask(instance, 60, 60) for instance in instances]
+    style = Style(mask_opacity=0.5)
+    expected = _draw_many_masks(image, masks, [0, 1], instance_colors(instances, style), style)
+    assert np.array_equal(draw_masks(image, instances, style, masks), expected)
