@@ -634,12 +634,25 @@ class CocoDataset:
     def splits(self) -> list[str]:
         return list(self.annotation_files())
 
-    def open(self, name: str) -> CocoInstances:
-        """Return the reader of split ``name``, created once per dataset object."""
+    def open(self, name: str, progress: Callable[[int, int], None] | None = None) -> CocoInstances:
+        """Return the reader of split ``name``, created once per dataset object.
+
+        ``progress(done, total)`` reports the steps of building the file's index when it has none yet.
+        """
         if name not in self._opened:
+            if progress is not None:
+                self._build_index(self.annotation_files()[name], progress)
             self._opened[name] = self.open_file(name, self.annotation_files()[name])
             self._opened[name].split = name
         return self._opened[name]
+
+
+    @staticmethod
+    def _build_index(path: Path, progress: Callable[[int, int], None]) -> None:
+        try:
+            open_store(path, progress).connection.close()
+        except (OSError, sqlite3.Error) as error:
+            log.error("%s: index could not be built (%s); the reader reports it when it opens the file", path, error)
 
 
 def json_kind(path: Path) -> str:

@@ -49,6 +49,8 @@ log = logging.getLogger(__name__)
 
 KIND = "coco"
 BOX_KIND = "coco-boxes"
+# Steps of an index build that ``open_store`` reports: file read, annotations scanned, tables written.
+BUILD_STEPS = 3
 # Annotations parsed per orjson call when the box index is built.
 BOX_CHUNK = 5_000
 # Valid ``attribute_ids`` texts joined by ";": integers, commas, whitespace and the separators.
@@ -239,21 +241,31 @@ def _polygon_box(segmentation: object) -> np.ndarray | None:
     return box_from_points(points) if len(points) and np.isfinite(points).all() else None
 
 
-def open_store(path: Path) -> CocoStore:
-    """Open the index of a COCO file, building it first if this version of the file has none."""
+def open_store(path: Path, progress: Callable[[int, int], None] | None = None) -> CocoStore:
+    """Open the index of a COCO file, building it first if this version of the file has none.
+
+    ``progress(done, total)`` is called after each of the build's BUILD_STEPS steps.
+    """
     path = Path(path).resolve()
     target = index_path(KIND, source_signature([path]))
-    connection = build_or_open(target, lambda output: build_store(output, path))
+    connection = build_or_open(target, lambda output: build_store(output, path, progress))
     return CocoStore(path, target, connection)
 
 
-def build_store(output: sqlite3.Connection, path: Path) -> None:
+def build_store(output: sqlite3.Connection, path: Path, progress: Callable[[int, int], None] | None = None) -> None:
     """Fill an empty database with the index of the COCO file at ``path`` (layout in the module docstring)."""
+
+    def step(done: int) -> None:
+        if progress is not None:
+            progress(done, BUILD_STEPS)
+
     name = str(path)
     output.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value)")
     output.execute("CREATE TABLE problems (message, record, hint, severity)")
     data = path.read_bytes()
+    step(1)
     scan = build_index(data, attributes_as_text=True)
+    step(2)
     top: object = None
     problems: list[Problem] = []
     if scan is not None:
@@ -272,6 +284,7 @@ def build_store(output: sqlite3.Connection, path: Path) -> None:
         _write_tables(output, name, data, scan, top, problems)
     finally:
         gc.enable()
+    step(BUILD_STEPS)
 
 
 def _write_tables(output: sqlite3.Connection, name: str, data: bytes, scan: AnnotationIndex, top: dict,

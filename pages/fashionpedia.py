@@ -21,8 +21,10 @@ def open_dataset(root: str) -> FashionpediaDataset:
 
 @st.cache_resource(show_spinner=False)
 def open_file(root: str, name: str):
-    with st.spinner(t("Reading the annotations of {split}...", split=name)):
-        return open_dataset(root).open(name).load()
+    bar = st.progress(0.0, text=t("Reading the annotations of {split}...", split=name))
+    coco = open_dataset(root).open(name, lambda done, total: bar.progress(done / total)).load()
+    bar.empty()
+    return coco
 
 
 st.title("Fashionpedia")

@@ -21,8 +21,10 @@ def open_dataset(root: str) -> ModaNetDataset:
 
 @st.cache_resource(show_spinner=False)
 def open_split(root: str, split: str):
-    with st.spinner(t("Reading the annotations of {split}...", split=split)):
-        return open_dataset(root).open(split).load()
+    bar = st.progress(0.0, text=t("Reading the annotations of {split}...", split=split))
+    coco = open_dataset(root).open(split, lambda done, total: bar.progress(done / total)).load()
+    bar.empty()
+    return coco
 
 
 @st.cache_resource(show_spinner=False)

@@ -61,7 +61,7 @@ def test_second_open_reads_the_index(realdata, monkeypatch):
     built = coco_indexes()
     assert len(built) == 1
 
-    def no_build(output, source):
+    def no_build(output, source, progress=None):
         raise AssertionError("the index was built again")
 
     monkeypatch.setattr(coco_store, "build_store", no_build)
@@ -97,7 +97,7 @@ def test_interrupted_build_leaves_no_index(realdata, tmp_path, monkeypatch):
     path = tmp_path / "instances.json"
     shutil.copy(realdata / REAL_FILES[0], path)
 
-    def broken_insert(output, source):
+    def broken_insert(output, source, progress=None):
         output.execute("CREATE TABLE meta (key, value)")
         raise KeyboardInterrupt
 
@@ -153,10 +153,10 @@ def test_concurrent_opens_build_once(realdata, tmp_path, monkeypatch):
     shutil.copy(realdata / REAL_FILES[0], path)
     build = coco_store.build_store
 
-    def marked_build(output, source):
+    def marked_build(output, source, progress=None):
         (tmp_path / f"built-{os.getpid()}").touch()
         time.sleep(0.3)  # keeps the first build running while the others ask for the lock
-        build(output, source)
+        build(output, source, progress)
 
     # Forked workers inherit the patched module.
     monkeypatch.setattr(coco_store, "build_store", marked_build)
@@ -172,3 +172,15 @@ def test_concurrent_opens_build_once(realdata, tmp_path, monkeypatch):
     assert len(list(tmp_path.glob("built-*"))) == 1
     assert len(coco_indexes()) == 1
     assert list(cache_dir().glob("*.tmp-*")) == []
+
+
+def test_dataset_open_reports_build_steps(realdata):
+    from loaders.modanet import ModaNetDataset
+
+    steps = []
+    coco = ModaNetDataset(realdata / "modanet").open("train", lambda done, total: steps.append((done, total)))
+    assert steps == [(1, 3), (2, 3), (3, 3)]
+    assert coco.annotation_count() == 228
+    again = []
+    ModaNetDataset(realdata / "modanet").open("train", lambda done, total: again.append((done, total)))
+    assert again == []
