@@ -1,4 +1,4 @@
-"""Fashionpedia: garments and garment parts with attribute tags, per-instance filters, predictions."""
+"""Fashionpedia: garments and parts with attribute tags, filters, predictions, quality checks, verdicts, statistics."""
 
 import dataclasses
 from pathlib import Path

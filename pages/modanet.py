@@ -1,4 +1,4 @@
-"""ModaNet: garment masks in 13 categories, boxes computed from the polygons, file bbox mismatches, predictions."""
+"""ModaNet: garment masks in 13 categories, file bbox mismatches, predictions, quality checks, verdicts, statistics."""
 
 import dataclasses
 from pathlib import Path
