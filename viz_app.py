@@ -18,7 +18,7 @@ logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
 
-st.set_page_config(page_title="fashionviz", page_icon=":material/checkroom:", layout="wide")
+st.set_page_config(page_title="fashionviz", page_icon="👗", layout="wide")
 mark_shell()
 language_picker()
 

@@ -66,29 +66,42 @@ def dataset_root(family_key: str) -> RootChoice:
 
 
 def style_controls(page_key: str, keypoints: bool = True, masks: bool = True) -> Style:
-    """Show the layer toggles and opacities in the sidebar and return the chosen Style."""
+    """Show the layer toggles and opacities in the sidebar and return the chosen Style.
+
+    A page may preset any of them with ``init_state("<page_key>_<field>", value)``
+    before calling this (e.g. the legend off for small images).
+    """
     box = st.sidebar.expander(t("Layers"), icon=":material/layers:")
+    defaults = Style()
+
+    def toggle(field: str, label: str) -> bool:
+        init_state(f"{page_key}_{field}", getattr(defaults, field))
+        return box.toggle(label, key=f"{page_key}_{field}")
+
+    def opacity(field: str, label: str) -> float:
+        init_state(f"{page_key}_{field}", getattr(defaults, field))
+        return box.slider(label, 0.0, 1.0, step=0.05, key=f"{page_key}_{field}")
+
     style = Style()
     if masks:
-        style.masks = box.toggle(t("Masks"), True, key=f"{page_key}_masks")
-        style.mask_opacity = box.slider(t("Mask opacity"), 0.0, 1.0, 0.45, 0.05, key=f"{page_key}_mask_opacity")
-        style.outlines = box.toggle(t("Outlines"), True, key=f"{page_key}_outlines")
+        style.masks = toggle("masks", t("Masks"))
+        style.mask_opacity = opacity("mask_opacity", t("Mask opacity"))
+        style.outlines = toggle("outlines", t("Outlines"))
     else:
         style.masks = style.outlines = False
-    style.boxes = box.toggle(t("Boxes"), True, key=f"{page_key}_boxes")
-    style.box_opacity = box.slider(t("Box opacity"), 0.0, 1.0, 1.0, 0.05, key=f"{page_key}_box_opacity")
+    style.boxes = toggle("boxes", t("Boxes"))
+    style.box_opacity = opacity("box_opacity", t("Box opacity"))
     if keypoints:
-        style.keypoints = box.toggle(t("Keypoints"), True, key=f"{page_key}_keypoints")
-        style.skeleton = box.toggle(t("Skeleton"), True, key=f"{page_key}_skeleton")
-        style.keypoint_names = box.toggle(t("Keypoint names"), False, key=f"{page_key}_keypoint_names")
-        style.keypoint_opacity = box.slider(t("Keypoint opacity"), 0.0, 1.0, 1.0, 0.05,
-                                            key=f"{page_key}_keypoint_opacity")
+        style.keypoints = toggle("keypoints", t("Keypoints"))
+        style.skeleton = toggle("skeleton", t("Skeleton"))
+        style.keypoint_names = toggle("keypoint_names", t("Keypoint names"))
+        style.keypoint_opacity = opacity("keypoint_opacity", t("Keypoint opacity"))
     else:
         style.keypoints = style.skeleton = False
-    style.labels = box.toggle(t("Labels"), True, key=f"{page_key}_labels")
-    style.attribute_tags = box.toggle(t("Attribute tags"), True, key=f"{page_key}_attribute_tags")
-    style.label_opacity = box.slider(t("Label opacity"), 0.0, 1.0, 0.85, 0.05, key=f"{page_key}_label_opacity")
-    style.legend = box.toggle(t("Legend"), True, key=f"{page_key}_legend")
+    style.labels = toggle("labels", t("Labels"))
+    style.attribute_tags = toggle("attribute_tags", t("Attribute tags"))
+    style.label_opacity = opacity("label_opacity", t("Label opacity"))
+    style.legend = toggle("legend", t("Legend"))
     color_modes = {"category": t("by category"), "instance": t("by instance")}
     style.color_by = box.radio(t("Colour"), list(color_modes), format_func=color_modes.get,
                                horizontal=True, key=f"{page_key}_color_by")
