@@ -284,6 +284,8 @@ class CocoInstances:
         self._loaded = False
         # Split name that samples carry (set by CocoDataset.open), for flags and verdicts.
         self.split = ""
+        # Folder image paths must stay inside (set by CocoDataset.open to the dataset root).
+        self.root: Path | None = None
         self.problems: list[Problem] = []
         # A dict when the file is parsed whole, a StoredImages view of the index otherwise.
         self.images: Mapping[int, dict] = {}
@@ -472,8 +474,8 @@ class CocoInstances:
         width = record.get("width") if is_int(record.get("width")) else None
         height = record.get("height") if is_int(record.get("height")) else None
         url = str(record.get("coco_url") or record.get("original_url") or "")
-        sample = Sample(id=str(image_id), split=self.split, image=ImageSource(path=self.image_path(record), url=url),
-                        width=width, height=height)
+        image = ImageSource(path=self.image_path(record), url=url, root=self.root)
+        sample = Sample(id=str(image_id), split=self.split, image=image, width=width, height=height)
         sample.fields = {key: value for key, value in record.items() if key not in ("id", "width", "height")
                          and isinstance(value, int | float | str) and value != ""}
         for annotation, problems in self._records_of(image_id):
@@ -644,8 +646,8 @@ class CocoDataset:
                 self._build_index(self.annotation_files()[name], progress)
             self._opened[name] = self.open_file(name, self.annotation_files()[name])
             self._opened[name].split = name
+            self._opened[name].root = self.root
         return self._opened[name]
-
 
     @staticmethod
     def _build_index(path: Path, progress: Callable[[int, int], None]) -> None:

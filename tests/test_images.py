@@ -1,6 +1,7 @@
 """Image reading: every awkward kind of file gives pixels or a clear message, never an exception."""
 
 import io
+import json
 
 import cv2
 import numpy as np
@@ -160,3 +161,21 @@ def test_nested_path_inside_root_read(tmp_path):
     loaded = read_image(ImageSource(path=root / "a" / "b" / ".." / "b" / "x.png", root=root))
     assert loaded.pixels is not None
     assert loaded.problems == []
+
+
+def test_coco_file_name_leaving_root_not_read(tmp_path):
+    from loaders.fashionpedia import FashionpediaDataset
+
+    root = tmp_path / "fashionpedia"
+    (root / "train").mkdir(parents=True)
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(pil_bytes(Image.fromarray(gradient()), "PNG"))
+    document = {"images": [{"id": 1, "width": 40, "height": 30, "file_name": "../../secret.png"}],
+                "annotations": [], "categories": [{"id": 0, "name": "shirt, blouse"}]}
+    (root / "instances_attributes_train2020.json").write_text(json.dumps(document))
+    dataset = FashionpediaDataset(root)
+    sample = dataset.open(dataset.splits()[0]).load_sample(1)
+    assert sample.image.path.name == "secret.png"
+    loaded = read_image(sample.image)
+    assert loaded.pixels is None
+    assert "image path leaves the dataset root" in loaded.problems[0].message
