@@ -239,17 +239,24 @@ def duplicate_instance_ids(samples: Iterable[Sample]) -> list[Flag]:
     return flags
 
 
+def _without_repeats(flags: list[Flag]) -> list[Flag]:
+    """Drop catch-all format_problem flags on an instance that a more specific check flagged too."""
+    specific = {(flag.instance_id, flag.check_id) for flag in flags if flag.check_id != "format_problem"}
+    flagged = {instance_id for instance_id, _ in specific}
+    return [flag for flag in flags if flag.check_id != "format_problem" or flag.instance_id not in flagged]
+
+
 def run_checks(samples: Iterable[Sample], checks: list[Check], total: int | None = None,
                progress: Callable[[int, int], None] | None = None) -> QaReport:
     """Run every check on every sample; ``progress(done, total)`` is called every 100 samples."""
     report = QaReport(list(checks))
-    runs = {check.run for check in checks}
+    runs = list(dict.fromkeys(check.run for check in checks))  # each function once, in check order
     wanted = {check.id for check in checks}
     for number, sample in enumerate(samples):
         if progress is not None and number % 100 == 0:
             progress(number, total or 0)
-        for run in runs:
-            report.flags.extend(flag for flag in run(sample) if flag.check_id in wanted)
+        found = [flag for run in runs for flag in run(sample) if flag.check_id in wanted]
+        report.flags.extend(_without_repeats(found))
         report.samples_checked += 1
     if progress is not None:
         progress(report.samples_checked, total or report.samples_checked)

@@ -80,3 +80,12 @@ def test_real_deepfashion2_fixtures_pass_geometry(realdata):
     report = run_checks(samples, GENERIC_CHECKS)
     assert report.samples_checked == 2
     assert [flag for flag in report.flags if flag.check_id != "image_missing"] == []
+
+
+def test_format_problem_dropped_when_specific_check_flags():
+    sample = sample_with(BAD_CASES["keypoint_count"],
+                         problems=[Problem("a.json", "1 landmarks, but top has 2.", "i1"),
+                                   Problem("a.json", "image size missing.", "")])
+    flags = run_checks([sample], GENERIC_CHECKS).flags
+    assert sorted((flag.check_id, flag.instance_id) for flag in flags) == [("format_problem", ""),
+                                                                           ("keypoint_count", "i1")]
