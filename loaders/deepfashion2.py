@@ -335,17 +335,27 @@ def pair_partners(items: pd.DataFrame, sample: Sample) -> list[Related]:
     return related
 
 
-def counterpart_check(items: pd.DataFrame) -> Check:
-    """Return the check that flags items with style > 0 whose pair has no other image with that style."""
-    styled = items[items["style"].fillna(0) > 0]
-    images_per_style = styled.groupby(["pair_id", "style"]).sample_id.nunique()
+def counterpart_check(items: pd.DataFrame | Callable[[], pd.DataFrame]) -> Check:
+    """Return the check that flags items with style > 0 whose pair has no other image with that style.
+
+    ``items`` is the scan table, or a function returning it: then the table (and the
+    split's index behind it) is read only when the check first runs.
+    """
+    counts: dict = {}
+
+    def images_per_style():
+        if "table" not in counts:
+            table = items() if callable(items) else items
+            styled = table[table["style"].fillna(0) > 0]
+            counts["table"] = styled.groupby(["pair_id", "style"]).sample_id.nunique()
+        return counts["table"]
 
     def run(sample: Sample) -> list[Flag]:
         flags = []
         for instance in sample.instances:
             style = instance.fields.get("style")
             if isinstance(style, int) and style > 0 and \
-                    images_per_style.get((sample.fields.get("pair_id"), style), 0) < 2:
+                    images_per_style().get((sample.fields.get("pair_id"), style), 0) < 2:
                 flags.append(Flag("missing_counterpart", sample.split, sample.id, instance.id,
                                   f"style {style}, pair_id {sample.fields.get('pair_id')}"))
         return flags

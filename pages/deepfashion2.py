@@ -89,7 +89,7 @@ if chosen_categories or chosen_sources or any(chosen_codes.values()):
     st.caption(t("{count} images match the filters.", count=len(ids)))
 
 view = quality_panel("df2", "deepfashion2", root, [(split, sample_id) for sample_id in ids],
-                     dataset.load_sample, [counterpart_check(scan_split(root, split))])
+                     dataset.load_sample, [counterpart_check(lambda: scan_split(root, split))])
 if view.keys is not None:
     ids = [sample_id for _, sample_id in view.keys]
 with st.expander(t("Statistics of this split"), icon=":material/bar_chart:"):
