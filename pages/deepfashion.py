@@ -49,9 +49,6 @@ def split_tables(root: str, key: str, split: str) -> DatasetTables:
 
 st.title("DeepFashion")
 choice = dataset_root("deepfashion")
-if choice.path is None:
-    st.error(t("No DeepFashion folder found. Set {variable}.", variable=choice.family.env_var))
-    st.stop()
 root = str(choice.path)
 locations = find_benchmarks(root)
 if not locations:

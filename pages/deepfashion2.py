@@ -50,9 +50,6 @@ def split_tables(root: str, split: str) -> DatasetTables:
 
 st.title("DeepFashion2")
 choice = dataset_root("deepfashion2")
-if choice.path is None:
-    st.error(t("No DeepFashion2 folder found. Set {variable}.", variable=choice.family.env_var))
-    st.stop()
 root = str(choice.path)
 dataset = open_dataset(root)
 splits = dataset.splits()

@@ -21,9 +21,6 @@ from ui.quality import export_buttons, quality_panel, review_form
 
 st.title("Deep Fashion3D")
 choice = dataset_root("deepfashion3d")
-if choice.path is None:
-    st.error(t("No Deep Fashion3D folder found. Set {variable}.", variable=choice.family.env_var))
-    st.stop()
 root = str(choice.path)
 dataset = open_dataset(root)
 garments = dataset.garments()

@@ -48,9 +48,6 @@ def enlarge(image: np.ndarray, size: int) -> np.ndarray:
 
 st.title("Fashion-MNIST")
 choice = dataset_root("fashion_mnist")
-if choice.path is None:
-    st.error(t("No Fashion-MNIST folder found. Set {variable}.", variable=choice.family.env_var))
-    st.stop()
 root = str(choice.path)
 dataset = open_dataset(root)
 show_problems(dataset.problems)

@@ -71,9 +71,6 @@ def show_captions(record: CaptionRecord) -> None:
 
 st.title("Fashion IQ")
 choice = dataset_root("fashioniq")
-if choice.path is None:
-    st.error(t("No Fashion IQ folder found. Set {variable}.", variable=choice.family.env_var))
-    st.stop()
 root = str(choice.path)
 missing = FashionIQDataset(choice.path).missing_files()
 if missing is not None:

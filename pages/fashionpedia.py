@@ -29,9 +29,6 @@ def open_file(root: str, name: str):
 
 st.title("Fashionpedia")
 choice = dataset_root("fashionpedia")
-if choice.path is None:
-    st.error(t("No Fashionpedia folder found. Set {variable}.", variable=choice.family.env_var))
-    st.stop()
 root = str(choice.path)
 files = open_dataset(root).annotation_files()
 if not files:

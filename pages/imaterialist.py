@@ -13,9 +13,6 @@ KIND_TEXT = {"labels": N_("image labels"), "masks": N_("masks")}
 
 st.title("iMaterialist")
 choice = dataset_root("imaterialist")
-if choice.path is None:
-    st.error(t("No iMaterialist folder found. Set {variable}.", variable=escape_markdown(choice.family.env_var)))
-    st.stop()
 releases = {release.name: release for release in find_releases(choice.path)}
 if not releases:
     st.error(t("{root} has no iMaterialist files: expected train.json and a label map (2018), or train.csv and "

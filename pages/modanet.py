@@ -37,9 +37,6 @@ def mismatch_ids(root: str, split: str) -> list[int]:
 
 st.title("ModaNet")
 choice = dataset_root("modanet")
-if choice.path is None:
-    st.error(t("No ModaNet folder found. Set {variable}.", variable=choice.family.env_var))
-    st.stop()
 root = str(choice.path)
 splits = open_dataset(root).splits()
 if not splits:

@@ -48,9 +48,6 @@ def narrow(ids: list[str], picked: set[tuple[str, str]] | None, split: str) -> l
 
 st.title("UT-Zappos50K")
 choice = dataset_root("zappos50k")
-if choice.path is None:
-    st.error(t("No UT-Zappos50K folder found. Set {variable}.", variable=choice.family.env_var))
-    st.stop()
 root = str(choice.path)
 folders = ZapposDataset(Path(root)).image_folders
 image_folder = st.sidebar.selectbox(t("Image folder"), folders, key="zap_folder") if len(folders) > 1 else None

@@ -108,3 +108,13 @@ def test_fashion_mnist_chart_click_filters(run_page):
     assert not app.exception
     assert app.number_input(key="fmnist_position").max == 60
     assert "Label: 9 Ankle boot" in [element.value for element in app.text]
+
+
+def test_page_without_any_folder_says_what_to_set(run_page, monkeypatch, tmp_path):
+    import loaders.roots
+
+    monkeypatch.setattr(loaders.roots, "DEMO_DIR", tmp_path / "no-demo")
+    app = run_page("fashion_mnist")
+    assert not app.exception
+    (error,) = app.error
+    assert error.value == "No Fashion-MNIST folder found. Set FASHIONVIZ_FASHION_MNIST_ROOT."

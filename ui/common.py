@@ -45,7 +45,11 @@ def describe_root(choice: RootChoice) -> str:
 
 
 def dataset_root(family_key: str) -> RootChoice:
-    """Show the root in use in the sidebar and let the user pick another folder inside the allowed roots."""
+    """Show the root in use in the sidebar and let the user pick another folder inside the allowed roots.
+
+    When no folder is found at all (no setting and no demo data), the page says which
+    variable to set and stops, so a returned choice always has a path.
+    """
     require_shell()
     family = FAMILY_BY_KEY[family_key]
     choice = configured_root(family)
@@ -62,6 +66,9 @@ def dataset_root(family_key: str) -> RootChoice:
         st.info(t("Showing the embedded demo data: synthetic images in the real file format. "
                   "Set {variable} to use your copy of the dataset.", variable=family.env_var))
     st.caption(t("Data folder: {where}", where=describe_root(choice)))
+    if choice.path is None:
+        st.error(t("No {title} folder found. Set {variable}.", title=family.title, variable=family.env_var))
+        st.stop()
     return choice
 
 
