@@ -50,6 +50,7 @@ from loaders.coco_geometry import (
     check_bbox,
     check_segmentation,
     geometry_box,
+    integer_id,
     is_int,
     is_number,
 )
@@ -60,8 +61,11 @@ from loaders.coco_store import (
     StoredImages,
     box_row,
     index_images,
+    json_error_text,
     open_store,
     parse_json,
+    quoted_ids_problem,
+    text_position,
 )
 from loaders.model import ImageSource, Instance, KeypointSchema, Problem, Sample, Visibility, box_from_points
 
@@ -88,14 +92,20 @@ class Label:
 def read_labels(entries: object, file_name: str, key: str, problems: list[Problem]) -> dict[int, Label]:
     """Index a ``categories`` or ``attributes`` list by id and report entries without an integer id."""
     labels: dict[int, Label] = {}
+    if entries is not None and not isinstance(entries, list):
+        problems.append(Problem(file_name, f"'{key}' is a JSON {type(entries).__name__}, not a list; it is ignored.",
+                                key, severity="error"))
     if not isinstance(entries, list):
         return labels
     for position, entry in enumerate(entries):
-        if not isinstance(entry, dict) or not is_int(entry.get("id")):
+        label_id = integer_id(entry.get("id")) if isinstance(entry, dict) else None
+        if label_id is None:
             problems.append(Problem(file_name, f"{key} entry {position} has no integer id; it is skipped.",
                                     f"{key}[{position}]"))
             continue
-        label_id = int(entry["id"])
+        if not is_int(entry["id"]):
+            problems.append(Problem(file_name, f"{key} id {entry['id']!r} is a string; it is read as {label_id}.",
+                                    f"{key}[{position}]", severity="info"))
         if label_id in labels:
             problems.append(Problem(file_name, f"{key} id {label_id} is listed twice; the first entry is used.",
                                     f"{key}[{position}]"))
@@ -168,14 +178,14 @@ def annotation_instance(record: dict, image: dict | None, categories: dict[int, 
     def report(message: str, severity: str = "warning", hint: str = "") -> None:
         instance.problems.append(Problem(file_name, message, where, hint, severity))
 
-    category_id = record.get("category_id")
-    category = categories.get(category_id) if is_int(category_id) else None
-    instance.category_id = category_id if is_int(category_id) else None
+    category_id = integer_id(record.get("category_id"))
+    category = categories.get(category_id) if category_id is not None else None
+    instance.category_id = category_id
     if category is not None:
         instance.category_name = category.name
     else:
         instance.category_name = f"category {category_id}"
-        report(f"category_id {category_id!r} is not in the categories list.",
+        report(f"category_id {record.get('category_id')!r} is not in the categories list.",
                hint="Check that the annotations and the categories come from the same release.")
     if options.group_of is not None:
         instance.group = options.group_of(category)
@@ -318,8 +328,13 @@ class CocoInstances:
         except FileNotFoundError:
             self._fail(Problem(name, "annotation file not found.", severity="error"))
             return self
-        except (OSError, orjson.JSONDecodeError) as error:
-            self._fail(Problem(name, f"file could not be parsed as JSON: {error}.",
+        except OSError as error:
+            self._fail(Problem(name, f"file could not be read: {error}.", severity="error"))
+            return self
+        except orjson.JSONDecodeError as error:
+            self._fail(Problem(name, f"file could not be parsed as JSON: "
+                                     f"{json_error_text(error, self.path.stat().st_size)}.",
+                               f"line {error.lineno}, column {error.colno}",
                                hint="Download or extract the file again.", severity="error"))
             return self
         if not isinstance(data, dict):
@@ -394,6 +409,12 @@ class CocoInstances:
         self._count = len(self._records)
         self.annotations_state = "present" if self._count else "empty"
         table = self._scalar_table()
+        quoted = [record for record in self._records if isinstance(record, dict) and any(
+            isinstance(record.get(key), str) and integer_id(record[key]) is not None
+            for key in ("id", "image_id", "category_id", "iscrowd"))]
+        if quoted:
+            first_id = integer_id(quoted[0].get("id"))
+            self.problems.append(quoted_ids_problem(name, len(quoted), MISSING if first_id is None else first_id))
         known = table.image_id.isin(list(self.images))
         ids = table.annotation_id[table.annotation_id != MISSING]
         self._annotation_problems(int((~known).sum()), int(ids.duplicated().sum()))
@@ -423,10 +444,11 @@ class CocoInstances:
         for record in self._records:
             record = record if isinstance(record, dict) else {}
             raw = record.get("attribute_ids")
-            rows.append(tuple(record.get(key) if is_int(record.get(key)) else MISSING
-                              for key in ("image_id", "id", "category_id"))
-                        + (tuple(raw) if isinstance(raw, list) else (),
-                           record.get("iscrowd") if is_int(record.get("iscrowd")) else 0))
+            keys = [integer_id(record.get(key)) for key in ("image_id", "id", "category_id", "iscrowd")]
+            # The byte index keeps only lists of integers, so other lists become () here too.
+            attribute_ids = tuple(raw) if isinstance(raw, list) and all(is_int(value) for value in raw) else ()
+            rows.append(tuple(MISSING if value is None else value for value in keys[:3])
+                        + (attribute_ids, 0 if keys[3] is None else keys[3]))
         return pd.DataFrame(rows, columns=self.TABLE_COLUMNS)
 
     def image_ids(self) -> list[int]:
@@ -446,15 +468,25 @@ class CocoInstances:
         if self._store is None:
             return [(self._records[int(position)], []) for position in self._by_image.get(image_id, ())]
         spans = self._store.spans(image_id)
-        return [self._parse_record(text, image_id, annotation_id) for (_, annotation_id, _, _), text
+        return [self._parse_record(text, image_id, annotation_id, start) for (_, annotation_id, start, _), text
                 in zip(spans, self._store.read_spans(spans))]
 
-    def _parse_record(self, text: bytes, image_id: int, annotation_id: int) -> tuple[object, list[Problem]]:
+    def _parse_record(self, text: bytes, image_id: int, annotation_id: int,
+                      start: int) -> tuple[object, list[Problem]]:
         where = f"image {image_id}, annotation {annotation_id if annotation_id != MISSING else '?'}"
         try:
             record, problems = parse_json(text, str(self.path))
-        except (orjson.JSONDecodeError, UnicodeDecodeError) as error:
-            return None, [Problem(str(self.path), f"annotation is not valid JSON: {error}.", where, severity="error")]
+        except orjson.JSONDecodeError as error:
+            # orjson counts lines and columns from the annotation's "{": convert them to the file's.
+            with self.path.open("rb") as handle:
+                line, column = text_position(handle, start)
+            if error.lineno > 1:
+                line, column = line + error.lineno - 1, error.colno
+            else:
+                column += error.colno - 1
+            return None, [Problem(str(self.path), f"annotation is not valid JSON: {error.msg} at line {line}, "
+                                                  f"column {column}.", where,
+                                  hint="Download or extract the file again.", severity="error")]
         return record, [dataclasses.replace(problem, record=where) for problem in problems]
 
     def image_path(self, record: dict) -> Path:
@@ -471,13 +503,22 @@ class CocoInstances:
             sample.problems.append(Problem(str(self.path), "image id not found in 'images'.", f"image {image_id}",
                                            severity="error"))
             return sample
-        width = record.get("width") if is_int(record.get("width")) else None
-        height = record.get("height") if is_int(record.get("height")) else None
         url = str(record.get("coco_url") or record.get("original_url") or "")
         image = ImageSource(path=self.image_path(record), url=url, root=self.root)
-        sample = Sample(id=str(image_id), split=self.split, image=image, width=width, height=height)
+        sample = Sample(id=str(image_id), split=self.split, image=image)
+
+        for key in ("width", "height"):
+            value = record.get(key)
+            if is_int(value) and value > 0:
+                setattr(sample, key, value)
+            elif value is not None:
+                sample.problems.append(Problem(str(self.path), f"image {key} {value!r} is not a positive integer; "
+                                               "the size of the image file is used.", f"image {image_id}"))
+        # Geometry checks compare with the image size only when both sides are valid.
+        record = {**record, "width": sample.width, "height": sample.height}
         sample.fields = {key: value for key, value in record.items() if key not in ("id", "width", "height")
                          and isinstance(value, int | float | str) and value != ""}
+
         for annotation, problems in self._records_of(image_id):
             sample.problems.extend(problems)
             if annotation is None:

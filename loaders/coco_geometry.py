@@ -9,6 +9,7 @@ can name the image and annotation.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,10 +26,21 @@ MAX_MASK_PIXELS = 80_000_000
 # A file box and the box of the geometry are flagged when a side differs by more than this many pixels.
 # NOTE: a bbox computed from the rasterised mask can miss a thin polygon tip by a few pixels and be flagged.
 BOX_TOLERANCE = 2.0
+# A string id that is read as an integer, with the length limit of the byte index (loaders.coco_index).
+DIGITS = re.compile(r"-?\d{1,18}")
 
 
 def is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def integer_id(value: object) -> int | None:
+    """Return an id as an int, also from a string of at most 18 digits ("264"); None for anything else."""
+    if is_int(value):
+        return value
+    if isinstance(value, str) and DIGITS.fullmatch(value):
+        return int(value)
+    return None
 
 
 def is_number(value: object) -> bool:

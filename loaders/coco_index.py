@@ -58,6 +58,8 @@ class AnnotationIndex:
     attribute_ids: list[tuple[int, ...]]
     # (first, last) offsets of each ``attribute_ids`` list's text inside the brackets; -1, -1 where absent.
     attribute_spans: np.ndarray
+    # Per annotation, whether a scalar key was written as a string of digits ("3"), which is read as 3.
+    quoted: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -82,11 +84,11 @@ def build_index(data: bytes, attributes_as_text: bool = False) -> AnnotationInde
 
     quotes = positions_of(region, '"')
     heads = quote_heads(region, quotes)
-    values = _scalars_per_object(region, quotes, heads, starts, ends, opens, closes)
+    values, quoted = _scalars_per_object(region, quotes, heads, starts, ends, opens, closes)
     attribute_spans = _attribute_spans(array_start, region, quotes, heads, starts, ends, opens, closes)
     attribute_ids = [] if attributes_as_text else attribute_tuples(data, attribute_spans)
     return AnnotationIndex(array_start, array_start + array_end, starts + array_start, ends + array_start,
-                           values, attribute_ids, attribute_spans)
+                           values, attribute_ids, attribute_spans, quoted)
 
 
 def positions_of(region: np.ndarray, character: str) -> np.ndarray:
@@ -167,19 +169,25 @@ def _owner_at_depth_one(positions: np.ndarray, starts: np.ndarray, ends: np.ndar
 
 
 def _scalars_per_object(region: np.ndarray, quotes: np.ndarray, heads: np.ndarray, starts: np.ndarray,
-                        ends: np.ndarray, opens: np.ndarray, closes: np.ndarray) -> dict[str, np.ndarray]:
-    """Return each scalar key's integer value per annotation (MISSING where absent, not an integer or nested)."""
+                        ends: np.ndarray, opens: np.ndarray,
+                        closes: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Return each scalar key's integer value per annotation (MISSING where absent, not an integer or nested).
+
+    Also returns per annotation whether any of the values was a quoted string of digits.
+    """
     result = {key: np.full(len(starts), MISSING, dtype=np.int64) for key in SCALAR_KEYS}
+    quoted_any = np.zeros(len(starts), dtype=bool)
     if not len(starts):
-        return result
+        return result, quoted_any
     for key in SCALAR_KEYS:
         positions, values = _key_values(region, quotes, heads, key.encode())
-        numbers, valid = _integers_at(region, values)
+        numbers, valid, quoted = _integers_at(region, values)
         owner = _owner_at_depth_one(positions, starts, ends, opens, closes)
         keep = (owner >= 0) & valid
         # NOTE: with a key repeated in one annotation, numpy keeps one of the values (in practice the last).
         result[key][owner[keep]] = numbers[keep]
-    return result
+        quoted_any[owner[keep & quoted]] = True
+    return result, quoted_any
 
 
 def quote_heads(region: np.ndarray, quotes: np.ndarray) -> np.ndarray:
@@ -203,17 +211,23 @@ def _key_values(region: np.ndarray, quotes: np.ndarray, heads: np.ndarray,
     return candidates, _next_non_space_after(region, colons + 1)
 
 
-def _integers_at(region: np.ndarray, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Parse the JSON integer starting at each position; return the values and which ones are integers."""
+def _integers_at(region: np.ndarray, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Parse the JSON integer (or quoted string of digits) at each position.
+
+    Returns the values, which ones are integers, and which of those were quoted.
+    """
     # Chunks bound the digit windows (19 int64 per position) to a few megabytes.
     parts = [_integers_in_chunk(region, positions[first:first + INTEGER_CHUNK])
              for first in range(0, len(positions), INTEGER_CHUNK)]
     if not parts:
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype=bool)
-    return np.concatenate([part[0] for part in parts]), np.concatenate([part[1] for part in parts])
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=bool), np.empty(0, dtype=bool)
+    return tuple(np.concatenate([part[column] for part in parts]) for column in range(3))
 
 
-def _integers_in_chunk(region: np.ndarray, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _integers_in_chunk(region: np.ndarray, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    # Some converters write ids as strings ("264"); the digits inside the quotes are read.
+    quoted = region[np.minimum(positions, len(region) - 1)] == ord('"')
+    positions = positions + quoted
     negative = region[np.minimum(positions, len(region) - 1)] == ord("-")
     first = positions + negative
     values, length = _digits(region, first, SHORT_DIGITS)
@@ -221,10 +235,11 @@ def _integers_in_chunk(region: np.ndarray, positions: np.ndarray) -> tuple[np.nd
     long = length == 0
     if long.any():
         values[long], length[long] = _digits(region, first[long], INTEGER_DIGITS)
-    after = _next_non_space_after(region, first + length)
+    closed = region[np.minimum(first + length, len(region) - 1)] == ord('"')
+    after = _next_non_space_after(region, first + length + quoted)
     terminator = region[np.minimum(after, len(region) - 1)]
-    valid = (length > 0) & ((terminator == ord(",")) | (terminator == ord("}")))
-    return np.where(negative, -values, values), valid
+    valid = (length > 0) & ((terminator == ord(",")) | (terminator == ord("}"))) & (closed | ~quoted)
+    return np.where(negative, -values, values), valid, quoted & valid
 
 
 def _digits(region: np.ndarray, first: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:

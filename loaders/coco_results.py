@@ -16,7 +16,8 @@ import orjson
 from pycocotools import mask as mask_utils
 
 from loaders.coco import CocoInstances, annotation_instance, json_kind, parse_json
-from loaders.coco_geometry import instance_rle
+from loaders.coco_geometry import instance_rle, integer_id
+from loaders.coco_store import json_error_text
 from loaders.model import Instance, Problem
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,8 @@ def read_results(data: bytes, name: str, gt: CocoInstances) -> CocoResults:
     try:
         value, problems = parse_json(data, name)
     except orjson.JSONDecodeError as error:
-        results.problems.append(Problem(name, f"file could not be parsed as JSON: {error}.", severity="error"))
+        results.problems.append(Problem(name, f"file could not be parsed as JSON: {json_error_text(error, len(data))}.",
+                                        f"line {error.lineno}, column {error.colno}", severity="error"))
         return results
 
     results.problems.extend(problems)
@@ -62,6 +64,7 @@ def read_results(data: bytes, name: str, gt: CocoInstances) -> CocoResults:
 
     gt.load()
     unknown_images = 0
+    quoted = 0
     for position, record in enumerate(value):
         if not isinstance(record, dict):
             results.problems.append(Problem(name, "result is not a JSON object.", f"result {position}"))
@@ -69,7 +72,11 @@ def read_results(data: bytes, name: str, gt: CocoInstances) -> CocoResults:
         record = dict(record)
         # Results files often have no ids, so the position in the file identifies the result.
         record.setdefault("id", f"r{position}")
-        if record.get("image_id") not in gt.images:
+        image_id = integer_id(record.get("image_id"))
+        if isinstance(record.get("image_id"), str) and image_id is not None:
+            quoted += 1
+            record["image_id"] = image_id
+        if image_id not in gt.images:
             unknown_images += 1
             continue
         if "segmentation" not in record and "bbox" not in record:
@@ -79,6 +86,9 @@ def read_results(data: bytes, name: str, gt: CocoInstances) -> CocoResults:
         results.by_image.setdefault(record["image_id"], []).append(record)
         results.count += 1
 
+    if quoted:
+        results.problems.append(Problem(name, f"{quoted} results write image_id as a string of digits; "
+                                        "they are read as integers.", severity="info"))
     if unknown_images:
         results.problems.append(Problem(name, f"{unknown_images} results name an image_id that is not in "
                                         f"{gt.path.name}; they are not shown.",

@@ -27,20 +27,22 @@ so they live in a second index, ``coco-boxes``, built on the first request for t
 
 from __future__ import annotations
 
+import codecs
 import gc
+import io
 import json
 import logging
 import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import orjson
 import pandas as pd
 
-from loaders.coco_geometry import boxes_differ, check_bbox, check_segmentation, geometry_box, is_int
+from loaders.coco_geometry import boxes_differ, check_bbox, check_segmentation, geometry_box, integer_id, is_int
 from loaders.coco_index import ATTRIBUTE_TEXT, MISSING, AnnotationIndex, build_index
 from loaders.index_store import build_or_open, index_path, source_signature
 from loaders.model import Problem, box_from_points
@@ -53,6 +55,8 @@ BOX_KIND = "coco-boxes"
 BUILD_STEPS = 3
 # Annotations parsed per orjson call when the box index is built.
 BOX_CHUNK = 5_000
+# Bytes read per step when a line and column are computed for an error.
+POSITION_BLOCK = 1 << 20
 # Valid ``attribute_ids`` texts joined by ";": integers, commas, whitespace and the separators.
 JOINED_ATTRIBUTE_TEXT = re.compile(rb"[-\d\s,;]*")
 BOX_COLUMNS = ["position", "image_id", "category_id", "file_x1", "file_y1", "file_x2", "file_y2",
@@ -60,17 +64,72 @@ BOX_COLUMNS = ["position", "image_id", "category_id", "file_x1", "file_y1", "fil
 
 
 def parse_json(data: bytes, file_name: str) -> tuple[Any, list[Problem]]:
-    """Parse JSON bytes with orjson, falling back to the json module (with a Problem) for NaN and Infinity."""
+    """Parse JSON bytes with orjson, reporting and working around invalid UTF-8, NaN and Infinity.
+
+    Invalid UTF-8 bytes are replaced by U+FFFD, and NaN and Infinity are read with the
+    json module; each gives a Problem. Any other error raises orjson.JSONDecodeError.
+    """
     try:
         return orjson.loads(data), []
     except orjson.JSONDecodeError as error:
+        first_error = error
+    problems: list[Problem] = []
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        # orjson reports invalid UTF-8 at position 0, so the decoder finds the byte.
+        line, column = text_position(io.BytesIO(data), bad.start)
+        problems.append(Problem(file_name, f"the file is not valid UTF-8 (byte 0x{data[bad.start]:02x} at line "
+                                           f"{line}, column {column}); invalid bytes are shown as \ufffd.",
+                                f"line {line}, column {column}", hint="Save the file as UTF-8."))
+        data = data.decode("utf-8", errors="replace").encode("utf-8")
         try:
-            # The json module accepts NaN and Infinity, which orjson (following the JSON standard) rejects.
-            value = json.loads(data)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise error from None
-        return value, [Problem(file_name, "the file contains NaN or Infinity, which is not valid JSON; "
-                                          "records with such numbers are reported below.")]
+            return orjson.loads(data), problems
+        except orjson.JSONDecodeError as error:
+            first_error = error
+    try:
+        # The json module accepts NaN and Infinity, which orjson (following the JSON standard) rejects.
+        value = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise first_error from None
+    return value, problems + [Problem(file_name, "the file contains NaN or Infinity, which is not valid JSON; "
+                                                 "records with such numbers are reported below.")]
+
+
+def quoted_ids_problem(file_name: str, count: int, first_id: int) -> Problem:
+    """Return the info Problem for annotations whose integer keys are written as strings of digits."""
+    where = f"annotation {first_id}" if first_id != MISSING else "annotations"
+    return Problem(file_name, f"{count} annotations write id, image_id, category_id or iscrowd as a string of "
+                              "digits; they are read as integers.", where, severity="info")
+
+
+def text_position(handle: BinaryIO, offset: int) -> tuple[int, int]:
+    """Return the 1-based line and column (in characters) of a byte offset, reading up to it in blocks."""
+    line, column = 1, 0
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    remaining = offset
+    while remaining > 0:
+        block = handle.read(min(remaining, POSITION_BLOCK))
+        if not block:
+            break
+        remaining -= len(block)
+        newlines = block.count(b"\n")
+        if newlines:
+            line += newlines
+            block = block[block.rfind(b"\n") + 1:]
+            column = 0
+            decoder.reset()
+        column += len(decoder.decode(block))
+    return line, column + 1
+
+
+def json_error_text(error: orjson.JSONDecodeError, data_size: int) -> str:
+    """Return what is wrong with a JSON text that orjson rejected, with its line and column."""
+    if data_size == 0:
+        return "the file is empty (0 bytes)"
+    if error.pos >= data_size - 1 or "end of data" in error.msg:
+        return f"the file ends early (truncated) at line {error.lineno}, column {error.colno}"
+    return f"{error.msg} at line {error.lineno}, column {error.colno}"
 
 
 def index_images(records: object, file_name: str) -> tuple[dict[int, dict], list[Problem]]:
@@ -79,15 +138,23 @@ def index_images(records: object, file_name: str) -> tuple[dict[int, dict], list
     problems: list[Problem] = []
     if not isinstance(records, list):
         return images, [Problem(file_name, "the file has no 'images' list.", severity="error")]
+    quoted = []
     for position, record in enumerate(records):
-        if not isinstance(record, dict) or not is_int(record.get("id")):
+        image_id = integer_id(record.get("id")) if isinstance(record, dict) else None
+        if image_id is None:
             problems.append(Problem(file_name, "image record has no integer id; it is skipped.", f"images[{position}]"))
             continue
-        if record["id"] in images:
-            problems.append(Problem(file_name, f"image id {record['id']} is listed twice; the first record is used.",
+        if image_id in images:
+            problems.append(Problem(file_name, f"image id {image_id} is listed twice; the first record is used.",
                                     f"images[{position}]"))
             continue
-        images[record["id"]] = record
+        if not is_int(record["id"]):
+            quoted.append(position)
+            record = {**record, "id": image_id}
+        images[image_id] = record
+    if quoted:
+        problems.append(Problem(file_name, f"{len(quoted)} image records write their id as a string of digits; "
+                                           "they are read as integers.", f"images[{quoted[0]}]", severity="info"))
     return images, problems
 
 
@@ -325,6 +392,8 @@ def _write_tables(output: sqlite3.Connection, name: str, data: bytes, scan: Anno
                          groups[image_id].tobytes() if image_id in groups else empty)
                         for position, (image_id, record) in enumerate(images.items())))
 
+    if scan.quoted is not None and scan.quoted.any():
+        problems = problems + [quoted_ids_problem(name, int(scan.quoted.sum()), int(values["id"][scan.quoted][0]))]
     facts = {"indexable": 1, "top_level": orjson.dumps(top), "annotation_count": len(scan),
              "orphans": int((~known).sum()), "duplicates": int(duplicate.sum())}
     output.executemany("INSERT INTO meta VALUES (?, ?)", facts.items())

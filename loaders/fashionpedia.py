@@ -71,7 +71,9 @@ class FashionpediaDataset(CocoDataset):
             if not folder.is_dir():
                 continue
             for path in sorted(folder.glob("*.json")):
-                if path.name == DESCRIPTIONS_NAME or json_kind(path) != "object":
+                # Results files (a JSON list) are predictions. An empty or broken file is listed, so opening it
+                # reports what is wrong instead of the split disappearing.
+                if path.name == DESCRIPTIONS_NAME or json_kind(path) == "list":
                     continue
                 label = split_label(path)
                 found[label if label not in found else path.stem] = path
