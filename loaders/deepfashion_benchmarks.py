@@ -11,8 +11,11 @@ subset are always read directly.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import itertools
 import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -51,6 +54,8 @@ from loaders.model import ImageSource, Instance, Problem, Related, Sample
 log = logging.getLogger(__name__)
 
 ALL = "all"
+# Images shown from the heads of the lists while the index of a large benchmark is built.
+PREVIEW_ROWS = 200
 SPLIT_ORDER = ("train", "val", "test", "query", "gallery", ALL)
 Progress = Callable[[int], None]
 
@@ -102,7 +107,7 @@ class Benchmark:
 
     @functools.cached_property
     def partition(self) -> pd.DataFrame:
-        return read_partition(self.file("list_eval_partition.txt"), self.status_column)
+        return read_partition(self.file("list_eval_partition.txt"), self.status_column, self.problems)
 
     def splits(self) -> list[str]:
         """Return the evaluation statuses present, in the benchmark's order, and ``all``."""
@@ -136,6 +141,10 @@ class Benchmark:
     def open_index(self, progress: IndexProgress | None = None) -> ListIndex | None:
         """Open the persistent index of the lists, building it first; None for benchmarks read directly."""
         return None
+
+    def needs_index_build(self) -> bool:
+        """Return whether opening the index would build it first (never, for benchmarks read directly)."""
+        return False
 
     def keys(self, split: str, ids: list[str]) -> list[tuple[str, str]]:
         """Return the (split, sample_id) key of each sample, with the split that loading the sample gives."""
@@ -198,10 +207,35 @@ class CategoryAttribute(Benchmark):
     def list_path(self, role: str) -> Path | None:
         return self.file(LIST_FILES[role])
 
+    def needs_index_build(self) -> bool:
+        return self.index is None and not self.index_file().is_file()
+
+    def index_file(self) -> Path:
+        """Return where the persistent index of the current list files is (or will be) stored."""
+        candidates = [self.list_path(role) or self.location.anno / name for role, name in LIST_FILES.items()]
+        return index_path(INDEX_KIND, source_signature(candidates))
+
+    def preview(self, rows: int = PREVIEW_ROWS) -> CategoryAttribute:
+        """Return a reader of the first ``rows`` images of every list, for use while the index is built.
+
+        The lists of the release give the images in the same order, so the first rows of
+        each list describe the same images. The head of each list is copied into a folder
+        of the cache (one stat and a few kilobytes per list), and read directly.
+        """
+        folder = self.index_file().with_suffix(".preview")
+        folder.mkdir(parents=True, exist_ok=True)
+        for role, name in LIST_FILES.items():
+            source = self.list_path(role)
+            if source is not None:
+                # The short name tables (categories, attributes) are copied whole.
+                keep = None if role in ("category_names", "attribute_names") else rows
+                copy_list_head(source, folder / name, keep)
+        # Image names stay relative to the benchmark's own folder.
+        return type(self)(dataclasses.replace(self.location, anno=folder, eval=None))
+
     def open_index(self, progress: IndexProgress | None = None) -> ListIndex:
         if self.index is None:
-            candidates = [self.list_path(role) or self.location.anno / name for role, name in LIST_FILES.items()]
-            path = index_path(INDEX_KIND, source_signature(candidates))
+            path = self.index_file()
             # A separate reader builds it, so the parsed lists are freed once the index is written.
             connection = build_or_open(path, lambda c: build_index(c, type(self)(self.location), progress))
             self.index = ListIndex(connection)
@@ -420,6 +454,9 @@ class FineSubset(CategoryAttribute):
     def open_index(self, progress: IndexProgress | None = None) -> None:
         """Return None: the 20,000-image subset is read directly."""
         return None
+
+    def needs_index_build(self) -> bool:
+        return False
 
     @functools.cached_property
     def attribute_names(self) -> AttributeNames:
@@ -642,7 +679,7 @@ class InShop(_Retrieval):
 
     @functools.cached_property
     def partition(self) -> pd.DataFrame:
-        frame = read_partition(self.file("list_eval_partition.txt"), self.status_column)
+        frame = read_partition(self.file("list_eval_partition.txt"), self.status_column, self.problems)
         if len(frame) or self.boxes is None:
             return frame
         # Without the partition, an image's item is its folder: img/WOMEN/Dresses/id_00000002/02_1_front.jpg.
@@ -743,7 +780,7 @@ class ConsumerToShop(_Retrieval):
     @functools.cached_property
     def partition(self) -> pd.DataFrame:
         # Columns: consumer image, shop image, item_id, evaluation_status.
-        frame = read_partition(self.file("list_eval_partition.txt"), self.status_column)
+        frame = read_partition(self.file("list_eval_partition.txt"), self.status_column, self.problems)
         if len(frame) or self.boxes is None:
             return frame
         self.problems.append(Problem("list_eval_partition.txt", "file not found, so consumer images are paired "
@@ -789,6 +826,20 @@ class ConsumerToShop(_Retrieval):
 BENCHMARK_CLASSES: dict[str, type[Benchmark]] = {
     cls.key: cls for cls in (CategoryAttribute, FineSubset, InShop, ConsumerToShop, LandmarkDetection)
 }
+
+
+def copy_list_head(source: Path, target: Path, rows: int | None) -> None:
+    """Write the count line, the column-name line and the first ``rows`` data rows of a list file."""
+    if target.is_file() and target.stat().st_mtime_ns >= source.stat().st_mtime_ns:
+        return
+    with source.open("rb") as handle:
+        count_line, header = handle.readline(), handle.readline()
+        data = list(itertools.islice(handle, rows)) if rows is not None else handle.readlines()
+    # The count line is rewritten to the rows kept, so the short copy reads as complete.
+    count = str(len(data)).encode() + b"\n" if count_line.strip().isdigit() else count_line
+    temporary = target.with_name(target.name + ".tmp")
+    temporary.write_bytes(count + header + b"".join(data))
+    os.replace(temporary, target)
 
 
 def open_benchmark(location: BenchmarkLocation) -> Benchmark:

@@ -1,12 +1,13 @@
 """DeepFashion: a benchmark selector over the benchmarks found under the root, then one sample at a time."""
 
 import dataclasses
+import threading
 from pathlib import Path
 
 import streamlit as st
 
 from loaders.deepfashion import BENCHMARK_SHORT_TITLES, detect_benchmarks
-from loaders.deepfashion_benchmarks import InShop, open_benchmark
+from loaders.deepfashion_benchmarks import PREVIEW_ROWS, InShop, open_benchmark
 from loaders.deepfashion_checks import deepfashion_checks, statistics_samples
 from loaders.stats import DatasetTables, dataset_tables
 from ui.browse import sample_navigator
@@ -23,12 +24,31 @@ def find_benchmarks(root: str):
 
 
 @st.cache_resource(show_spinner=False)
-def open_dataset(root: str, key: str):
+def open_dataset(root: str, key: str, preview: bool = False):
     dataset = open_benchmark(find_benchmarks(root)[key])
+    if preview:
+        return dataset.preview()
     bar = st.progress(0.0, text=t("Indexing the list files (once per version of the files)..."))
     dataset.open_index(lambda done, total: bar.progress(min(done / max(total, 1), 1.0)))
     bar.empty()
     return dataset
+
+
+@st.cache_resource(show_spinner=False)
+def index_builder(root: str, key: str, index_file: str) -> threading.Thread:
+    """Start building the index of the lists in a background thread, once per app process and list version."""
+    builder = open_benchmark(find_benchmarks(root)[key])
+    thread = threading.Thread(target=builder.open_index, name=f"deepfashion-index {index_file}", daemon=True)
+    thread.start()
+    return thread
+
+
+@st.fragment(run_every=2)
+def wait_for_index(thread: threading.Thread) -> None:
+    if not thread.is_alive():
+        st.rerun()
+    st.info(t("Indexing the list files in the background: the first {count} images are shown until it is done.",
+              count=PREVIEW_ROWS), icon=":material/hourglass_top:")
 
 
 @st.cache_resource(show_spinner=False)
@@ -60,8 +80,15 @@ if not locations:
 keys = list(locations)
 init_state("df_benchmark", query_default("benchmark") if query_default("benchmark") in keys else keys[0])
 key = st.sidebar.selectbox(t("Benchmark"), keys, format_func=BENCHMARK_SHORT_TITLES.get, key="df_benchmark")
-dataset = open_dataset(root, key)
-st.caption(t("{title}: files in {folder}", title=dataset.title, folder=str(dataset.location.anno)))
+unopened = open_benchmark(locations[key])
+# A large benchmark is indexed in the background while the heads of its lists are shown.
+builder = index_builder(root, key, str(unopened.index_file())) if unopened.needs_index_build() else None
+if builder is not None and builder.is_alive():
+    dataset = open_dataset(root, key, preview=True)
+    wait_for_index(builder)
+else:
+    dataset = open_dataset(root, key)
+st.caption(t("{title}: files in {folder}", title=dataset.title, folder=str(locations[key].anno)))
 
 splits = dataset.splits()
 split_key = f"df_{key}_split"
@@ -93,7 +120,7 @@ if filtered:
     st.caption(t("{count} samples match the filters.", count=len(ids)))
 
 # Verdicts and check results are kept per benchmark: fine and coarse lists name the same images.
-review_root = str(dataset.location.anno)
+review_root = str(locations[key].anno)
 view = quality_panel(f"df_{key}", "deepfashion", review_root, dataset.keys(split, ids), dataset.keyed_sample,
                      deepfashion_checks(dataset))
 if view.keys is not None:

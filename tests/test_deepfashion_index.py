@@ -138,3 +138,39 @@ def test_index_of_attribute_list_only(tmp_path):
     assert sample_facts(sample) == sample_facts(direct.load_sample("img/b.jpg"))
     short_rows = [problem.record for problem in indexed.problems if "does not have 3 labels" in problem.message]
     assert short_rows == ["img/b.jpg"]
+
+
+def test_page_shows_list_heads_while_index_builds(run_page, monkeypatch, tmp_path):
+    import shutil
+    import threading
+
+    import loaders.deepfashion_benchmarks as benchmarks
+    from loaders.deepfashion import detect_benchmarks
+    from loaders.roots import DEMO_DIR
+
+    root = tmp_path / "deepfashion"
+    shutil.copytree(DEMO_DIR / "deepfashion" / "Category and Attribute Prediction Benchmark", root)
+    release = threading.Event()
+    real_build = benchmarks.build_index
+
+    def held_build(*arguments, **options):
+        release.wait(timeout=60)
+        return real_build(*arguments, **options)
+
+    monkeypatch.setattr(benchmarks, "build_index", held_build)
+    app = run_page("deepfashion", {"deepfashion": root})
+    assert not app.exception
+    notes = " ".join(element.value for element in app.info)
+    assert "Indexing the list files in the background" in notes
+    assert len(app.get("image")) >= 1
+
+    release.set()
+    for thread in threading.enumerate():
+        if thread.name.startswith("deepfashion-index"):
+            thread.join(timeout=60)
+    app.run()
+    assert not app.exception
+    assert "Indexing the list files in the background" not in " ".join(element.value for element in app.info)
+    assert len(app.get("image")) >= 1
+    location = detect_benchmarks(root)["category_attribute"]
+    assert not benchmarks.open_benchmark(location).needs_index_build()
