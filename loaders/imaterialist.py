@@ -372,6 +372,16 @@ class MaskRelease:
         record = f"line {line}, ImageId {values.get('ImageId', '')}"
         instance = Instance(id=f"line {line}")
         instance.fields = {"line": line, "ClassId": values.get("ClassId", ""), "Height": None, "Width": None}
+        # The row was decoded with errors="replace", so U+FFFD marks bytes that are not valid UTF-8.
+        if any("\ufffd" in value for value in values.values()):
+            instance.problems.append(Problem(file_name, "row contains bytes that are not valid UTF-8 (shown as "
+                                             "U+FFFD).", record, hint="Save train.csv as UTF-8."))
+        missing = [name for name in MASK_COLUMNS if name not in values]
+        if missing:
+            instance.problems.append(Problem(file_name, f"row has no {', '.join(missing)} value; the line is cut "
+                                             "short.", record, hint="The file may be truncated: download it again.",
+                                             severity="error"))
+            return instance
 
         try:
             category_id, attribute_ids = split_class_id(values)

@@ -20,7 +20,7 @@ import numpy as np
 import orjson
 from pycocotools import mask as mask_utils
 
-from loaders.imaterialist_json import TABLES_DIR, _report, find_position
+from loaders.imaterialist_json import TABLES_DIR, _report, find_position, json_error_text
 from loaders.model import Problem
 
 if TYPE_CHECKING:
@@ -126,6 +126,11 @@ def _entries_by_id(entries: object, path: Path, key: str, problems: list[Problem
     table: dict[int, dict] = {}
     for number, entry in enumerate(entries if isinstance(entries, list) else []):
         entry_id = entry.get("id") if isinstance(entry, dict) else None
+        if isinstance(entry_id, str) and entry_id.strip().isdigit():
+            # The Kaggle files give ids as JSON integers; a numeric string is read as its number.
+            problems.append(Problem(str(path), f"id {entry_id!r} is a string, not an integer; read as "
+                                               f"{int(entry_id)}.", f"{key}[{number}]", severity="info"))
+            entry_id = int(entry_id)
         if not isinstance(entry_id, int) or isinstance(entry_id, bool):
             problems.append(Problem(str(path), "entry has no integer id; skipped.", f"{key}[{number}]"))
             continue
@@ -146,10 +151,12 @@ def read_label_table(folder: Path, year: str) -> LabelTable:
                                            "release's own file here.", severity="info"))
         return table
     try:
-        data = orjson.loads(path.read_bytes())
+        raw = path.read_bytes()
+        data = orjson.loads(raw)
     except (OSError, orjson.JSONDecodeError) as error:
+        reason = json_error_text(raw, error) if isinstance(error, orjson.JSONDecodeError) else str(error)
         table = builtin_label_table(fallback_year)
-        table.problems.append(Problem(str(path), f"could not be read ({error}); using the built-in "
+        table.problems.append(Problem(str(path), f"could not be read ({reason}); using the built-in "
                                                  f"{fallback_year} names.", severity="error"))
         return table
     problems: list[Problem] = []

@@ -10,6 +10,7 @@ import contextlib
 import csv
 import functools
 import gc
+import io
 import itertools
 import json
 import logging
@@ -40,6 +41,24 @@ def _record_id(record: dict, *keys: str) -> str | None:
             return str(value)
     return None
 
+
+
+def json_error_text(data: bytes, error: orjson.JSONDecodeError) -> str:
+    """Return "invalid JSON at line L, column C: reason" for a parse error of ``data``.
+
+    orjson checks UTF-8 before parsing and then reports line 1, column 1, so the
+    first invalid byte is located here instead.
+    """
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as decode_error:
+        line = data.count(b"\n", 0, decode_error.start) + 1
+        column = decode_error.start - (data.rfind(b"\n", 0, decode_error.start) + 1) + 1
+        return (f"bytes that are not valid UTF-8 at line {line}, column {column} (byte {decode_error.start}); "
+                "the file must be UTF-8")
+    if not data.strip():
+        return "file is empty, not JSON"
+    return f"invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}"
 
 
 def _report(problems: list[Problem], count: int, problem: Problem) -> None:
@@ -91,10 +110,18 @@ def read_label_map(folder: Path) -> LabelMap:
     tasks: dict[int, str] = {}
     problems: list[Problem] = []
     try:
+        data = path.read_bytes()
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            # One bad byte should cost one row, not the whole map: decode the rest and name the line.
+            line = data.count(b"\n", 0, error.start) + 1
+            problems.append(Problem(str(path), "bytes that are not valid UTF-8 were replaced with U+FFFD.",
+                                    f"line {line}", hint="Save the label map as UTF-8."))
+            text = data.decode("utf-8-sig", errors="replace")
         # newline="" lets the csv module take the file's CRLF line ends.
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            rows = list(csv.DictReader(handle))
-    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    except (OSError, csv.Error) as error:
         fallback = builtin_label_map()
         fallback.problems.append(Problem(str(path), f"label map could not be read: {error}.",
                                          hint="Using the built-in 228-label map instead.", severity="error"))
@@ -155,10 +182,10 @@ def _empty_index(problem: Problem) -> LabelIndex:
     return LabelIndex([], [], np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32), False, [problem])
 
 
-def _label_array(flat: list, file_name: str, problems: list[Problem]) -> tuple[np.ndarray, np.ndarray]:
+def _label_array(flat: list) -> tuple[np.ndarray, np.ndarray]:
     """Convert label ids (strings in the real files, ints in the README's example) to int32.
 
-    Returns the ids and a mask of the entries kept; an entry that is not an integer is dropped and reported.
+    Returns the ids and a mask of the entries kept; an entry that is not an integer is dropped.
     """
     if not flat:
         return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=bool)
@@ -172,11 +199,8 @@ def _label_array(flat: list, file_name: str, problems: list[Problem]) -> tuple[n
         try:
             values[position] = int(value)
             keep[position] = not isinstance(value, bool)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             pass
-    bad = [flat[position] for position in np.flatnonzero(~keep)[:5]]
-    problems.append(Problem(file_name, f"{int((~keep).sum())} label ids are not integers (first: {bad}); "
-                                       "they were skipped."))
     return values[keep], keep
 
 
@@ -203,12 +227,15 @@ def parse_label_file(path: Path) -> LabelIndex:
 def _parse_label_file(path: Path) -> LabelIndex:
     file_name = str(path)
     try:
-        data = orjson.loads(path.read_bytes())
+        raw = path.read_bytes()
     except OSError as error:
         return _empty_index(Problem(file_name, f"file could not be read: {error}.", severity="error"))
+    try:
+        data = orjson.loads(raw)
     except orjson.JSONDecodeError as error:
-        return _empty_index(Problem(file_name, f"invalid JSON at line {error.lineno}, column {error.colno}: "
-                                               f"{error.msg}.", hint="Download this file again.", severity="error"))
+        return _empty_index(Problem(file_name, f"{json_error_text(raw, error)}.", hint="Download this file again.",
+                                    severity="error"))
+    del raw
     if not isinstance(data, dict) or not isinstance(data.get("images"), list):
         return _empty_index(Problem(file_name, 'top level is not an object with an "images" list.',
                                     hint="Expected the 2018 train.json, validation.json or test.json.",
@@ -232,11 +259,15 @@ def _parse_label_file(path: Path) -> LabelIndex:
 
     lengths = np.fromiter(map(len, labels_per_image), dtype=np.int64, count=len(labels_per_image))
     flat = list(itertools.chain.from_iterable(labels_per_image))
-    values, keep = _label_array(flat, file_name, problems)
+    values, keep = _label_array(flat)
     if not keep.all():
         # Recount each image's labels without the dropped entries.
         owners = np.repeat(np.arange(len(lengths)), lengths)
         lengths = np.bincount(owners[keep], minlength=len(lengths)).astype(np.int64)
+        dropped = np.flatnonzero(~keep)
+        bad = [flat[position] for position in dropped[:5]]
+        problems.append(Problem(file_name, f"{dropped.size} label ids are not integers (first: {bad}); they were "
+                                           "skipped.", f"imageId {image_ids[owners[dropped[0]]]}"))
     offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
     log.info("%s: %d images, %d labels", file_name, len(image_ids), len(values))
@@ -273,11 +304,19 @@ def _string_ids(values: list | None) -> list[str] | None:
 
 def _image_columns(images: list, file_name: str, problems: list[Problem]) -> tuple[list[str], list[str]]:
     """Return the image ids and URLs; records without an id are skipped and reported."""
-    image_ids = _string_ids(_column(images, ID_KEYS))
+    column = _column(images, ID_KEYS)
+    image_ids = _string_ids(column)
     if image_ids is not None:
-        return image_ids, [record.get("url") or "" for record in images]
+        integer_ids = bool(column) and type(column[0]) is int
+        if integer_ids:
+            problems.append(_integer_ids_problem(file_name, "images", len(column)))
+        urls = [record.get("url") or "" for record in images]
+        if all(type(url) is str for url in urls):
+            return image_ids, urls
+    else:
+        integer_ids = False
     image_ids, urls = [], []
-    skipped = 0
+    skipped = integers = bad_urls = 0
     for number, record in enumerate(images):
         image_id = _record_id(record, *ID_KEYS) if isinstance(record, dict) else None
         if image_id is None:
@@ -285,12 +324,26 @@ def _image_columns(images: list, file_name: str, problems: list[Problem]) -> tup
             _report(problems, skipped, Problem(file_name, "image record has no imageId; skipped.",
                                                f"images[{number}]"))
             continue
+        integers += type(next(record[key] for key in ID_KEYS if key in record)) is int
         image_ids.append(image_id)
         url = record.get("url")
+        # A url that is not a string would also break the index, which stores URLs as text.
+        if url is not None and not isinstance(url, str):
+            bad_urls += 1
+            _report(problems, bad_urls, Problem(file_name, f"url {url!r} is not a string; the image has no URL.",
+                                                f"images[{number}], imageId {image_id}"))
         urls.append(url if isinstance(url, str) else "")
     if skipped > MAX_REPORTED:
         problems.append(Problem(file_name, f"{skipped} image records without imageId in all."))
+    if integers and not integer_ids:
+        problems.append(_integer_ids_problem(file_name, "images", integers))
     return image_ids, urls
+
+
+def _integer_ids_problem(file_name: str, key: str, count: int) -> Problem:
+    # The Kaggle files give imageId as a string and the competition README's example as an integer.
+    return Problem(file_name, f"{count} imageIds in \"{key}\" are integers, not strings as in the Kaggle files; "
+                              "they were read as strings.", severity="info")
 
 
 def _annotation_columns(annotations: list, file_name: str,
