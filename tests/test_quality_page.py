@@ -49,3 +49,15 @@ def test_fashion_mnist_duplicate_walk(run_page):
     assert app.number_input(key="fmnist_position").max == 1
     flags = " ".join(element.value.replace("\\", "") for element in app.warning)
     assert "duplicate_image: same pixels as image 0" in flags
+
+
+def test_list_csv_has_flags_and_verdicts():
+    from loaders.qa import Check, Flag, QaReport
+    from ui.quality import QualityView, list_csv
+
+    report = QaReport([Check("a", "", lambda sample: []), Check("b", "", lambda sample: [])],
+                      flags=[Flag("b", "val", "2"), Flag("a", "val", "2", "i1"), Flag("a", "val", "3")])
+    view = QualityView(report=report, reviewed={("val", "3")})
+    text = list_csv(view, [("val", "1"), ("val", "2"), ("val", "3")])
+    assert text.splitlines() == ["split,sample_id,flags,reviewed", "val,1,,False", "val,2,a; b,False",
+                                 "val,3,a,True"]

@@ -138,20 +138,31 @@ def review_form(page_key: str, family_key: str, root: str, sample: Sample) -> No
             st.error(t("Verdict NOT saved: {error}. Your input is still in the form; try again.", error=error))
 
 
+def list_csv(view: QualityView, keys: Sequence[SampleKey]) -> str:
+    """Return the sample list as CSV: split, sample_id, the checks that flagged it, whether it was reviewed."""
+    flagged: dict[SampleKey, set[str]] = {}
+    for flag in view.report.flags if view.report else []:
+        flagged.setdefault((flag.split, flag.sample_id), set()).add(flag.check_id)
+    rows = [{"split": split, "sample_id": sample_id, "flags": "; ".join(sorted(flagged.get((split, sample_id), ()))),
+             "reviewed": (split, sample_id) in view.reviewed} for split, sample_id in keys]
+    return pd.DataFrame(rows, columns=["split", "sample_id", "flags", "reviewed"]).to_csv(index=False)
+
+
 def export_buttons(page_key: str, picture: np.ndarray | None, sample: Sample, view: QualityView,
                    keys: Sequence[SampleKey]) -> None:
     """Offer the drawn image as PNG (unless ``picture`` is None) and the current sample list
-    (with flags and verdicts) as CSV."""
-    ok, png = cv2.imencode(".png", np.ascontiguousarray(picture[:, :, ::-1])) if picture is not None else (False, None)
+    (with flags and verdicts) as CSV.
+
+    Both files are made only when their button is clicked: a list of a million samples
+    takes seconds to write, which every rerun would otherwise pay.
+    """
     left, right = st.columns(2)
-    if ok:
-        left.download_button(t("Image as PNG"), png.tobytes(), f"{sample.split}-{sample.id}.png", "image/png",
+    if picture is not None:
+        def png() -> bytes:
+            ok, data = cv2.imencode(".png", np.ascontiguousarray(picture[:, :, ::-1]))
+            return data.tobytes() if ok else b""
+
+        left.download_button(t("Image as PNG"), png, f"{sample.split}-{sample.id}.png", "image/png",
                              key=f"{page_key}_png")
-    rows = []
-    for split, sample_id in keys:
-        flags = view.report.flags_for(split, sample_id) if view.report else []
-        rows.append({"split": split, "sample_id": sample_id,
-                     "flags": "; ".join(sorted({flag.check_id for flag in flags})),
-                     "reviewed": (split, sample_id) in view.reviewed})
-    right.download_button(t("Sample list as CSV"), pd.DataFrame(rows).to_csv(index=False), "samples.csv",
+    right.download_button(t("Sample list as CSV"), lambda: list_csv(view, list(keys)), "samples.csv",
                           "text/csv", key=f"{page_key}_list_csv")
