@@ -475,11 +475,10 @@ class CocoInstances:
                       start: int) -> tuple[object, list[Problem]]:
         where = f"image {image_id}, annotation {annotation_id if annotation_id != MISSING else '?'}"
         try:
-            record, problems = parse_json(text, str(self.path))
+            record, problems = parse_json(text, str(self.path), lambda offset: self._text_position(start + offset))
         except orjson.JSONDecodeError as error:
             # orjson counts lines and columns from the annotation's "{": convert them to the file's.
-            with self.path.open("rb") as handle:
-                line, column = text_position(handle, start)
+            line, column = self._text_position(start)
             if error.lineno > 1:
                 line, column = line + error.lineno - 1, error.colno
             else:
@@ -488,6 +487,10 @@ class CocoInstances:
                                                   f"column {column}.", where,
                                   hint="Download or extract the file again.", severity="error")]
         return record, [dataclasses.replace(problem, record=where) for problem in problems]
+
+    def _text_position(self, offset: int) -> tuple[int, int]:
+        with self.path.open("rb") as handle:
+            return text_position(handle, offset)
 
     def image_path(self, record: dict) -> Path:
         """Return where the image file of an image record is expected."""

@@ -63,11 +63,14 @@ BOX_COLUMNS = ["position", "image_id", "category_id", "file_x1", "file_y1", "fil
                "mask_x1", "mask_y1", "mask_x2", "mask_y2", "differs"]
 
 
-def parse_json(data: bytes, file_name: str) -> tuple[Any, list[Problem]]:
+def parse_json(data: bytes, file_name: str,
+               locate: Callable[[int], tuple[int, int]] | None = None) -> tuple[Any, list[Problem]]:
     """Parse JSON bytes with orjson, reporting and working around invalid UTF-8, NaN and Infinity.
 
     Invalid UTF-8 bytes are replaced by U+FFFD, and NaN and Infinity are read with the
     json module; each gives a Problem. Any other error raises orjson.JSONDecodeError.
+    ``locate`` maps a byte offset in ``data`` to the file's line and column, for data
+    that is a part of the file.
     """
     try:
         return orjson.loads(data), []
@@ -78,7 +81,7 @@ def parse_json(data: bytes, file_name: str) -> tuple[Any, list[Problem]]:
         data.decode("utf-8")
     except UnicodeDecodeError as bad:
         # orjson reports invalid UTF-8 at position 0, so the decoder finds the byte.
-        line, column = text_position(io.BytesIO(data), bad.start)
+        line, column = locate(bad.start) if locate else text_position(io.BytesIO(data), bad.start)
         problems.append(Problem(file_name, f"the file is not valid UTF-8 (byte 0x{data[bad.start]:02x} at line "
                                            f"{line}, column {column}); invalid bytes are shown as \ufffd.",
                                 f"line {line}, column {column}", hint="Save the file as UTF-8."))
@@ -337,7 +340,8 @@ def build_store(output: sqlite3.Connection, path: Path, progress: Callable[[int,
     problems: list[Problem] = []
     if scan is not None:
         try:
-            top, problems = parse_json(data[:scan.array_start] + b"[]" + data[scan.array_end:], name)
+            top, problems = parse_json(data[:scan.array_start] + b"[]" + data[scan.array_end:], name,
+                                       lambda offset: _cut_position(data, scan, offset))
         except (orjson.JSONDecodeError, UnicodeDecodeError):
             log.warning("%s: the annotations array was not cut out cleanly; it is parsed whole", path)
     if scan is None or not isinstance(top, dict):
@@ -352,6 +356,13 @@ def build_store(output: sqlite3.Connection, path: Path, progress: Callable[[int,
     finally:
         gc.enable()
     step(BUILD_STEPS)
+
+
+def _cut_position(data: bytes, scan: AnnotationIndex, offset: int) -> tuple[int, int]:
+    """Return the file's line and column of an offset in the file text with the annotations array cut to "[]"."""
+    if offset >= scan.array_start + 2:
+        offset += scan.array_end - scan.array_start - 2
+    return text_position(io.BytesIO(data), offset)
 
 
 def _write_tables(output: sqlite3.Connection, name: str, data: bytes, scan: AnnotationIndex, top: dict,

@@ -1,0 +1,415 @@
+"""Broken COCO input (ModaNet, Fashionpedia, DeepFashion2 COCO, results files), one table per loader.
+
+Each case writes a small copy of a real file with one fault and checks that a Problem
+names the fault, the file and the record, and that the other samples still load with
+their annotations. Instances files run twice: through the persistent byte index
+(``indexed``) and parsed whole (``whole``, the path taken when no index can be built),
+because both must report the same fault.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+import loaders.coco as coco_module
+from loaders.coco import CocoInstances, read_deepfashion2_coco
+from loaders.coco_results import read_results
+from loaders.fashionpedia import FashionpediaDataset
+from loaders.modanet import ModaNetDataset
+from loaders.model import Problem
+
+RAW = re.compile(rb'"@@RAW:([0-9a-f]*)@@"')
+MODANET_IMAGES = (3, 13, 270)
+
+
+def put_raw(record: dict, key: str, text: bytes) -> None:
+    """Make ``key``'s value the given JSON text, written verbatim (it may be invalid JSON)."""
+    record[key] = f"@@RAW:{text.hex()}@@"
+
+
+def serialize(data: object, indent: int | None) -> tuple[bytes, int]:
+    """Return the JSON bytes of ``data`` with raw values put in place, and the offset of the first one (-1)."""
+    text = json.dumps(data, indent=indent).encode("utf-8")
+    found = RAW.search(text)
+    return RAW.sub(lambda match: bytes.fromhex(match.group(1).decode()), text), found.start() if found else -1
+
+
+def location(data: bytes, offset: int) -> dict[str, int]:
+    """Return the 1-based line and column of a byte offset in ASCII-before-the-offset JSON text."""
+    return {"line": data.count(b"\n", 0, offset) + 1, "column": offset - (data.rfind(b"\n", 0, offset) + 1) + 1}
+
+
+@dataclass(frozen=True)
+class Case:
+    """One fault: how it breaks the file, where the Problem must point, and what it must say."""
+
+    id: str
+    # Edits the parsed file (data, target image record, target annotation) in place.
+    edit: Callable[[dict, dict, dict], None]
+    message: str  # formatted with line and column of the fault, image and annotation ids
+    record: str  # formatted the same way; must appear in str(problem)
+    # Replaces the serialized file, for faults of the text itself (truncation, empty file).
+    cut: Callable[[bytes], bytes] | None = None
+    file_fails: bool = False  # the fault makes the whole file unreadable
+    # The fault makes the file unreadable when parsed whole; the byte index isolates it in one annotation.
+    whole_parse_fails: bool = False
+
+    def __str__(self) -> str:
+        return self.id
+
+
+def key_edit(where: str, key: str, value: object) -> Callable[[dict, dict, dict], None]:
+    """Return an edit that sets ``key`` of the target image, annotation or the top level to ``value``."""
+    def edit(data: dict, image: dict, annotation: dict) -> None:
+        {"data": data, "image": image, "annotation": annotation}[where][key] = value
+    return edit
+
+
+def raw_edit(key: str, text: bytes) -> Callable[[dict, dict, dict], None]:
+    return lambda data, image, annotation: put_raw(annotation, key, text)
+
+
+def first_coordinate_raw(text: bytes) -> Callable[[dict, dict, dict], None]:
+    """Return an edit that writes ``text`` as the first x of the annotation's first polygon."""
+    def edit(data: dict, image: dict, annotation: dict) -> None:
+        annotation["segmentation"][0][0] = f"@@RAW:{text.hex()}@@"
+    return edit
+
+
+def swap_box_corners(data: dict, image: dict, annotation: dict) -> None:
+    # Fashionpedia's sample file has no boxes, so one is made up there.
+    x, y, w, h = annotation.get("bbox", [100, 120, 50, 80])
+    annotation["bbox"] = [x + w, y + h, -w, -h]
+
+
+def string_ids(data: dict, image: dict, annotation: dict) -> None:
+    annotation["image_id"] = str(annotation["image_id"])
+    annotation["category_id"] = str(annotation["category_id"])
+
+
+def string_image_id(data: dict, image: dict, annotation: dict) -> None:
+    image["id"] = str(image["id"])
+
+
+AT = "image {image}, annotation {annotation}"
+LINE = "line {line}, column {column}"
+# orjson stops at the "2" of the malformed value "1 2", two characters after its start.
+ERROR_LINE = "line {line}, column {column2}"
+# Faults any COCO instances file can meet; the target annotation has a polygon segmentation and a bbox.
+INSTANCE_CASES = [
+    Case("malformed", raw_edit("area", b"1 2"), "unexpected character, expected ',' or '}}' at " + ERROR_LINE,
+         ERROR_LINE, whole_parse_fails=True),
+    Case("truncated", key_edit("image", "note", ""), "the file ends early (truncated)", "line ",
+         cut=lambda data: data[:len(data) * 2 // 3], file_fails=True),
+    Case("empty", key_edit("image", "note", ""), "the file is empty (0 bytes)", "line 1, column 1",
+         cut=lambda data: b"", file_fails=True),
+    Case("segmentation_string", key_edit("annotation", "segmentation", "0 0 10 0 10 10"),
+         "segmentation is a str, not a list of polygons or an RLE", AT),
+    Case("bbox_dict", key_edit("annotation", "bbox", {"x": 1, "y": 2}), "bbox {{'x': 1, 'y': 2}} is not 4 numbers", AT),
+    Case("categories_dict", key_edit("data", "categories", {"1": "top"}), "'categories' is a JSON dict, not a list",
+         "categories"),
+    Case("width_string", key_edit("image", "width", "400"), "image width '400' is not a positive integer",
+         "image {image}"),
+    Case("height_dict", key_edit("image", "height", {"value": 600}), "image height {{'value': 600}} is not a "
+         "positive integer", "image {image}"),
+    Case("non_utf8", raw_edit("note", b'"caf\xe9"'), "the file is not valid UTF-8 (byte 0xe9 at line {line}, "
+         "column {column_utf8})", "{utf8_record}"),
+    Case("nan_literal", first_coordinate_raw(b"NaN"), "polygon 0 contains NaN or infinite coordinates", AT),
+    Case("infinity_bbox", key_edit("annotation", "bbox", [10, 20, 30, "@@RAW:" + b"Infinity".hex() + "@@"]),
+         "bbox [10, 20, 30, inf] has non-finite or huge values", AT),
+    Case("negative_width", key_edit("image", "width", -400), "image width -400 is not a positive integer",
+         "image {image}"),
+    Case("box_corners_swapped", swap_box_corners, "has a negative width or height", AT),
+    Case("string_image_and_category_ids", string_ids, "annotations write id, image_id, category_id or iscrowd as a "
+         "string of digits; they are read as integers", "annotation {annotation}"),
+    Case("string_image_record_id", string_image_id, "image records write their id as a string of digits",
+         "images["),
+]
+
+
+def problems_matching(problems: list[Problem], path: Path, message: str, record: str) -> list[Problem]:
+    return [problem for problem in problems
+            if problem.file == str(path) and message in problem.message and record in str(problem)]
+
+
+def instance_ids(coco: CocoInstances, image_id: int) -> list[str]:
+    return [instance.id for instance in coco.load_sample(image_id).instances]
+
+
+@pytest.fixture(params=["indexed", "whole"])
+def coco_path(request, monkeypatch) -> str:
+    """Run a test through the byte index, or with index builds failing so the file is parsed whole."""
+    if request.param == "whole":
+        def refuse(*args, **kwargs):
+            raise sqlite3.OperationalError("index disabled by the test")
+        monkeypatch.setattr(coco_module, "open_store", refuse)
+    return request.param
+
+
+def write_case(case: Case, data: dict, image_id: int, path: Path, indent: int | None) -> dict:
+    """Write ``data`` with the case's fault on image ``image_id`` and return the format values of its texts."""
+    image = next(record for record in data["images"] if record["id"] == image_id)
+    annotation = next(record for record in data["annotations"] if record["image_id"] == image_id)
+    values = {"image": image_id, "annotation": annotation["id"]}
+    case.edit(data, image, annotation)
+    text, offset = serialize(data, indent)
+    if case.cut is not None:
+        text = case.cut(text)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text)
+    values.update(location(text, offset) if offset >= 0 else {"line": 0, "column": 0})
+    add_columns(values)
+    return values
+
+
+def add_columns(values: dict) -> None:
+    """Add the columns of the malformed value's second number and of the invalid byte in ``"caf\xe9"``."""
+    values["column2"] = values["column"] + 2
+    values["column_utf8"] = values["column"] + 4
+    values["utf8_record"] = LINE.format(line=values["line"], column=values["column_utf8"])
+
+
+def check_case(case: Case, coco: CocoInstances, path: Path, values: dict, other_images: dict[int, list[str]],
+               coco_path: str) -> None:
+    """Assert the case's Problem and, unless the file fails, that the other images keep their annotations."""
+    image_id = values["image"]
+    file_fails = case.file_fails or (case.whole_parse_fails and coco_path == "whole")
+    problems = list(coco.problems)
+    if not file_fails:
+        problems += coco.load_sample(image_id).problems
+    message, record = case.message.format(**values), case.record.format(**values)
+    assert problems_matching(problems, path, message, record), [str(problem) for problem in problems]
+    if file_fails:
+        assert coco.annotations_state == "unreadable"
+        return
+    assert (coco._store is not None) == (coco_path == "indexed")
+    for other_id, expected in other_images.items():
+        assert instance_ids(coco, other_id) == expected
+
+
+# --- ModaNet --------------------------------------------------------------------------------------
+
+def modanet_subset(realdata: Path) -> dict:
+    """Return the real train file cut to three images and their annotations."""
+    data = json.loads((realdata / "modanet" / "annotations" / "modanet2018_instances_train.json").read_text())
+    data["images"] = [record for record in data["images"] if record["id"] in MODANET_IMAGES]
+    data["annotations"] = [record for record in data["annotations"] if record["image_id"] in MODANET_IMAGES]
+    return data
+
+
+def modanet_expected(data: dict) -> dict[int, list[str]]:
+    return {image_id: [str(record["id"]) for record in data["annotations"] if record["image_id"] == image_id]
+            for image_id in MODANET_IMAGES}
+
+
+@pytest.mark.parametrize("case", INSTANCE_CASES, ids=str)
+def test_modanet_bad_input(tmp_path, realdata, coco_path, case):
+    root = tmp_path / "modanet"
+    intact = modanet_subset(realdata)
+    expected = modanet_expected(intact)
+    # The val copy is intact: it must open whatever happens to the train file.
+    (root / "annotations").mkdir(parents=True)
+    (root / "annotations" / "modanet2018_instances_val.json").write_text(json.dumps(intact))
+    path = root / "annotations" / "modanet2018_instances_train.json"
+    values = write_case(case, modanet_subset(realdata), 13, path, indent=None)
+
+    dataset = ModaNetDataset(root)
+    check_case(case, dataset.open("train"), path, values, {3: expected[3], 270: expected[270]}, coco_path)
+    val = dataset.open("val")
+    assert val.problems == []
+    assert [instance_ids(val, image_id) for image_id in MODANET_IMAGES] == list(expected.values())
+
+
+def test_modanet_string_ids_keep_annotation(tmp_path, realdata, coco_path):
+    """An annotation whose image_id and category_id are digit strings is shown on its image, with its category."""
+    data = modanet_subset(realdata)
+    expected = modanet_expected(data)
+    for annotation in data["annotations"]:
+        if annotation["image_id"] == 13:
+            string_ids(data, {}, annotation)
+    path = tmp_path / "annotations" / "modanet2018_instances_train.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps(data))
+    coco = ModaNetDataset(tmp_path).open("train")
+    sample = coco.load_sample(13)
+    assert [instance.id for instance in sample.instances] == expected[13]
+    assert all(instance.category_id is not None and not instance.category_name.startswith("category ")
+               for instance in sample.instances)
+    assert coco.table().image_id.tolist().count(13) == len(expected[13])
+
+
+# --- Fashionpedia -----------------------------------------------------------------------------------
+
+FASHIONPEDIA_CASES = INSTANCE_CASES + [
+    Case("attribute_ids_string", key_edit("annotation", "attribute_ids", "115,136"),
+         "attribute_ids '115,136' is not a list of integers", AT),
+    Case("rle_negative_size", key_edit("annotation", "segmentation", {"size": [-1000, 618], "counts": "0"}),
+         "RLE size [-1000, 618] is not [height, width] as two positive integers", AT),
+    Case("rle_counts_dict", key_edit("annotation", "segmentation", {"size": [1000, 618], "counts": {"a": 1}}),
+         "RLE counts is neither a string (compressed) nor a list of integers", AT),
+]
+
+
+@pytest.mark.parametrize("case", FASHIONPEDIA_CASES, ids=str)
+def test_fashionpedia_bad_input(tmp_path, realdata, coco_path, case):
+    sample_file = realdata / "fashionpedia" / "data" / "sample.json"
+    intact = json.loads(sample_file.read_text())
+    expected = {image["id"]: [str(record["id"]) for record in intact["annotations"]
+                              if record["image_id"] == image["id"]] for image in intact["images"]}
+    root = tmp_path / "fashionpedia"
+    root.mkdir()
+    (root / "instances_attributes_val2020.json").write_bytes(sample_file.read_bytes())
+    path = root / "instances_attributes_train2020.json"
+    values = write_case(case, json.loads(sample_file.read_text()), 9813, path, indent=2)
+
+    dataset = FashionpediaDataset(root)
+    assert dataset.splits() == ["train", "val"]
+    check_case(case, dataset.open("train"), path, values, {10223: expected[10223]}, coco_path)
+    val = dataset.open("val")
+    assert [instance_ids(val, image_id) for image_id in expected] == list(expected.values())
+
+
+# --- DeepFashion2 in COCO layout ------------------------------------------------------------------------
+
+DEEPFASHION2_CASES = INSTANCE_CASES + [
+    Case("keypoints_string", key_edit("annotation", "keypoints", "0 0 0"),
+         "keypoints is not a flat list of x, y, v numbers", AT),
+    Case("keypoints_nan", lambda data, image, annotation: annotation["keypoints"].__setitem__(
+        0, "@@RAW:" + b"NaN".hex() + "@@"), "keypoints contains NaN or infinite values", AT),
+]
+
+
+@pytest.mark.parametrize("case", DEEPFASHION2_CASES, ids=str)
+def test_deepfashion2_coco_bad_input(tmp_path, realdata, coco_path, case):
+    sample_file = realdata / "deepfashion2" / "coco" / "deepfashion2_val_coco_sample.json"
+    path = tmp_path / "deepfashion2_val_coco.json"
+    values = write_case(case, json.loads(sample_file.read_text()), 264, path, indent=2)
+
+    coco = read_deepfashion2_coco(path)
+    check_case(case, coco, path, values, {265: ["430"]}, coco_path)
+    if coco.annotations_state != "unreadable":
+        other = coco.load_sample(265).instances[0]
+        # The other item keeps its category's slice of the 294 keypoint slots.
+        assert other.keypoint_schema is not None
+        assert len(other.keypoints) == len(other.keypoint_schema.keypoint_names)
+
+
+# --- results files ------------------------------------------------------------------------------------
+
+RESULT_CASES = [
+    Case("malformed", raw_edit("score", b"1 2"), "unexpected character, expected ',' or '}}' at " + ERROR_LINE,
+         ERROR_LINE, file_fails=True),
+    Case("truncated", key_edit("annotation", "note", ""), "the file ends early (truncated)", "line ",
+         cut=lambda data: data[:len(data) // 2], file_fails=True),
+    Case("empty", key_edit("annotation", "note", ""), "the file is empty (0 bytes)", "line 1, column 1",
+         cut=lambda data: b"", file_fails=True),
+    Case("non_utf8", raw_edit("note", b'"caf\xe9"'), "the file is not valid UTF-8 (byte 0xe9 at line {line}, "
+         "column {column_utf8})", "{utf8_record}"),
+    Case("score_nan", raw_edit("score", b"NaN"), "score nan is not a finite number", AT),
+    Case("score_string", key_edit("annotation", "score", "high"), "score 'high' is not a finite number", AT),
+    Case("segmentation_list_of_strings", key_edit("annotation", "segmentation", ["a", "b"]),
+         "polygon 0 is not a flat list of numbers", AT),
+    Case("rle_negative_size", key_edit("annotation", "segmentation", {"size": [1000, -618], "counts": "0"}),
+         "RLE size [1000, -618] is not [height, width]", AT),
+    Case("string_image_id", key_edit("annotation", "image_id", "9813"),
+         "1 results write image_id as a string of digits", ""),
+    Case("no_geometry", lambda data, image, annotation: annotation.pop("segmentation"),
+         "result has neither segmentation nor bbox", "image {image}, result {annotation}"),
+]
+
+
+@pytest.mark.parametrize("case", RESULT_CASES, ids=str)
+def test_results_bad_input(tmp_path, realdata, case):
+    gt = CocoInstances(realdata / "fashionpedia" / "data" / "sample.json")
+    results_file = realdata / "fashionpedia" / "data" / "fake_results.json"
+    intact = read_results(results_file.read_bytes(), str(results_file), gt)
+    expected_other = [instance.id for instance in intact.instances(10223, gt)]
+    assert len(expected_other) == 6
+
+    results = json.loads(results_file.read_text())
+    wrapper = {"images": [{"id": 9813}], "annotations": results}
+    values = write_case(case, wrapper, 9813, tmp_path / "unused.json", indent=2)
+    path = tmp_path / "results.json"
+    text, offset = serialize(wrapper["annotations"], indent=2)
+    if case.cut is not None:
+        text = case.cut(text)
+    values.update(location(text, offset) if offset >= 0 else {})
+    add_columns(values)
+    path.write_bytes(text)
+
+    read = read_results(path.read_bytes(), str(path), gt)
+    problems = list(read.problems)
+    if not case.file_fails:
+        # Results get no ids of their own here, so the id in the file (16, 17, ...) names them.
+        problems += [problem for instance in read.instances(9813, gt) for problem in instance.problems]
+    message, record = case.message.format(**values), case.record.format(**values)
+    assert problems_matching(problems, path, message, record), [str(problem) for problem in problems]
+    if not case.file_fails:
+        assert [instance.id for instance in read.instances(10223, gt)] == expected_other
+
+
+# --- enormous files ---------------------------------------------------------------------------------
+
+def test_indexed_sample_reads_only_its_spans(tmp_path, realdata, monkeypatch):
+    """With the index built, showing one image reads its annotations' bytes, not the whole file.
+
+    The file here is small; the test counts bytes read, so it holds for any size.
+    """
+    path = tmp_path / "annotations" / "modanet2018_instances_train.json"
+    path.parent.mkdir()
+    path.write_bytes((realdata / "modanet" / "annotations" / "modanet2018_instances_train.json").read_bytes())
+    ModaNetDataset(tmp_path).open("train").load_sample(3)  # builds the index
+
+    def no_whole_read(self):
+        raise AssertionError(f"whole-file read of {self}")
+
+    monkeypatch.setattr(Path, "read_bytes", no_whole_read)
+    monkeypatch.setattr(Path, "read_text", lambda self, *args, **kwargs: no_whole_read(self))
+    read_sizes = []
+    real_open = Path.open
+
+    def counting_open(self, mode="r", *args, **kwargs):
+        handle = real_open(self, mode, *args, **kwargs)
+        if self == path.resolve():
+            read = handle.read
+
+            def counted_read(*read_args):
+                chunk = read(*read_args)
+                read_sizes.append(len(chunk))
+                return chunk
+
+            handle.read = counted_read
+        return handle
+
+    monkeypatch.setattr(Path, "open", counting_open)
+    coco = ModaNetDataset(tmp_path).open("train")
+    sample = coco.load_sample(3)
+    assert coco._store is not None
+    assert [instance.id for instance in sample.instances] == ["55563", "55564"]
+    assert read_sizes
+    assert sum(read_sizes) < path.stat().st_size // 10
+
+
+def test_annotation_location_same_on_both_paths(tmp_path, realdata, monkeypatch):
+    """A malformed annotation deep in an indented file gets the same line and column from both paths."""
+    data = json.loads((realdata / "fashionpedia" / "data" / "sample.json").read_text())
+    put_raw(data["annotations"][3], "area", b"1 2")
+    text, offset = serialize(data, indent=2)
+    path = tmp_path / "sample.json"
+    path.write_bytes(text)
+    where = location(text, offset)
+    expected = f"at line {where['line']}, column {where['column'] + 2}"
+
+    indexed = CocoInstances(path)
+    problems = indexed.load_sample(data["annotations"][3]["image_id"]).problems
+    assert [problem for problem in problems if expected in problem.message]
+    whole = CocoInstances(path, byte_index=False)
+    assert expected in whole.load().problems[0].message
+    assert where["line"] > 100
