@@ -161,6 +161,7 @@ class DeepFashion2Dataset:
         self.problems: list[Problem] = []
         self._ids: dict[str, list[str]] = {}
         self._coco: dict[str, object] = {}
+        self._pair_connections: dict[str, sqlite3.Connection] = {}
 
     def splits(self) -> list[str]:
         """Return the splits that have an image or annos folder, in the official order, then COCO files."""
@@ -283,6 +284,19 @@ class DeepFashion2Dataset:
         folder = self.root / split / "annos"
         path = index_path("deepfashion2", folder_signature(folder, ".json"))
         return build_or_open(path, lambda connection: self._build_index(connection, split, progress))
+
+    def pair_items(self, split: str, pair_id: object) -> pd.DataFrame:
+        """Return the item rows of one pair_id: from the index with one query, without the whole table."""
+        import pandas as pd
+
+        if split.startswith("coco/"):
+            items = self.scan(split)
+            return items[items.pair_id == pair_id]
+        if split not in self._pair_connections:
+            # One signature check per split and process: it stats every annotation file.
+            self._pair_connections[split] = self.index(split)
+        return pd.read_sql_query("SELECT * FROM items WHERE pair_id = ? ORDER BY sample_id, item",
+                                 self._pair_connections[split], params=(pair_id,))
 
     def _build_index(self, connection: sqlite3.Connection, split: str,
                      progress: Callable[[int, int], None] | None) -> None:

@@ -115,7 +115,7 @@ with pair_column:
     if not any(isinstance(i.fields.get("style"), int) and i.fields["style"] > 0 for i in sample.instances):
         st.caption(t("No item of this image has style > 0, so it has no counterpart."))
     elif st.toggle(t("Show the other images of this pair"), value=True, key="df2_pairs"):
-        for entry in pair_partners(scan_split(root, split), sample):
+        for entry in pair_partners(dataset.pair_items(split, sample.fields.get("pair_id")), sample):
             if not entry.sample_id:
                 st.warning(t("Counterpart missing: {note}", note=escape_markdown(entry.note)))
                 continue

@@ -189,3 +189,13 @@ def test_bad_annotation_input(realdata, tmp_path, case, change, message):
     assert all(problem.file.endswith("000264.json") for problem in broken.problems)
     assert dataset.load_sample("validation", "000265").instances[0].category_id == 11
     assert len(dataset.scan("validation")) >= 1
+
+
+def test_pair_items_query_matches_scan():
+    from loaders.roots import DEMO_DIR
+
+    demo = DeepFashion2Dataset(DEMO_DIR / "deepfashion2")
+    items = demo.scan("validation")
+    for pair_id in sorted(set(items.pair_id)):
+        expected = items[items.pair_id == pair_id].reset_index(drop=True)
+        assert demo.pair_items("validation", pair_id).equals(expected)
