@@ -36,6 +36,7 @@ from loaders.deepfashion_lists import (
     read_list,
     read_name_type_list,
     split_landmark_row,
+    trim_padding,
     triplets_to_keypoints,
 )
 from loaders.model import KeypointSchema, Problem
@@ -125,20 +126,28 @@ def _list_names(folder: Path) -> set[str]:
         return set()
 
 
-def landmark_file_has_variation(path: Path) -> bool | None:
-    """Return whether the first record of a landmark list has a variation_type column (None if unclear)."""
+def landmark_file_has_variation(path: Path, max_rows: int = 100) -> bool | None:
+    """Return whether the first well-formed record of a landmark list has a variation_type column.
+
+    Rows with text, NaN or a token count that fits neither layout are skipped, up to
+    ``max_rows`` records. Returns None when none of them is well-formed.
+    """
     _, _, skip = read_head(path)
     with path.open("r", encoding="utf-8", errors="replace") as handle:
         for number, line in enumerate(handle):
+            if number >= skip + max_rows:
+                break
             if number < skip or not line.strip():
                 continue
-            tokens = line.split()[1:]
             try:
-                numbers = np.array([float(token) for token in tokens])
+                numbers = np.array([float(token) for token in line.split()[1:]])
             except ValueError:
-                return None
+                continue
+            if not np.isfinite(numbers).all():
+                continue
             clothes_type, variation, triplets = split_landmark_row(numbers)
-            return None if triplets is None else variation is not None
+            if triplets is not None:
+                return variation is not None
     return None
 
 
@@ -192,16 +201,27 @@ class LandmarkTable:
         self.row_of = {name: row for row, name in enumerate(frame[0].tolist())}
         self.numbers = frame.iloc[:, 1:].to_numpy(dtype=np.float64)
         self.problems = list(self.listing.problems)
-        # One file uses one layout, so the layout of most rows decides for every row.
-        self.has_variation = self.variation_column_share() > 0.5
+        # One file uses one layout, so the layout that more rows fit decides for every row.
+        with_variation, without_variation = self.layout_shares()
+        self.has_variation = with_variation > without_variation
 
     def __contains__(self, name: str) -> bool:
         return name in self.row_of
 
     def variation_column_share(self) -> float:
         """Return the share of rows that have a variation_type column (token count n - 2 divisible by 3)."""
-        counts = np.isfinite(self.numbers).sum(axis=1)
-        return float(((counts - 2) % 3 == 0).mean()) if len(counts) else 0.0
+        return self.layout_shares()[0]
+
+    def layout_shares(self) -> tuple[float, float]:
+        """Return the shares of rows that fit the layout with and the layout without a variation_type column."""
+        if not len(self.numbers):
+            return 0.0, 0.0
+        # Count up to the last number, so a NaN or text token inside a row keeps the row's length.
+        present = ~np.isnan(self.numbers)
+        counts = np.where(present.any(axis=1), self.numbers.shape[1] - np.argmax(present[:, ::-1], axis=1), 0)
+        with_variation = (counts >= 5) & ((counts - 2) % 3 == 0)
+        without_variation = (counts >= 4) & ((counts - 1) % 3 == 0)
+        return float(with_variation.mean()), float(without_variation.mean())
 
     def keypoints(self, name: str, expected: int | None = None,
                   schema: KeypointSchema | None = None) -> tuple[dict, list[Problem]]:
@@ -221,13 +241,20 @@ def landmark_record(numbers: np.ndarray, has_variation: bool, file_name: str, re
     Returns {clothes_type, variation_type, keypoints, schema}, or {} when the row does not fit.
     """
     problems: list[Problem] = []
+    values = trim_padding(numbers)
+    not_finite = np.flatnonzero(~np.isfinite(values))
+    if len(not_finite):
+        positions = ", ".join(str(position + 1) for position in not_finite[:8])
+        subject = f"numbers {positions} are" if len(not_finite) > 1 else f"number {positions} is"
+        problems.append(Problem(file_name, f"{subject} NaN, infinity or text (counted after the image name).",
+                                record, hint="Points with such a coordinate or visibility are not drawn."))
     clothes_type, variation, triplets = split_landmark_row(numbers, has_variation)
     if triplets is None:
         count = int(np.isfinite(numbers).sum())
         layout = "clothes_type variation_type v x y ..." if has_variation else "clothes_type v x y ..."
-        return {}, [Problem(file_name, f"{count} numbers after the image name do not fit '{layout}', "
-                                       "the layout of the other rows.",
-                            record, hint="Check that the row is complete.")]
+        return {}, problems + [Problem(file_name, f"{count} numbers after the image name do not fit '{layout}', "
+                                                  "the layout of the other rows.",
+                                       record, hint="Check that the row is complete.")]
     points, unknown = triplets_to_keypoints(triplets)
     if variation is not None and variation not in range(1, 6):
         problems.append(Problem(file_name, f"variation_type {variation} is not 1 to 5.", record,
@@ -279,10 +306,18 @@ def box_record(values: np.ndarray, first: int, file_name: str, record: str
     box = values[first - 1:first + 3]
     types = [float(value) for value in values[:first - 1]]
     if len(box) < 4 or not np.isfinite(box).all():
-        return None, types, [Problem(file_name, "the box is not 4 numbers.", record)]
+        # Missing tokens, text and NaN are all NaN here; infinity stays infinite.
+        bad = [name for name, value in zip(("x_1", "y_1", "x_2", "y_2"), [*box, *[np.nan] * 4])
+               if not np.isfinite(value)]
+        return None, types, [Problem(file_name, f"the box is not 4 numbers: {', '.join(bad)} missing, NaN, "
+                                                "infinity or text.", record, hint="The box is not drawn.")]
     if box[2] <= box[0] or box[3] <= box[1]:
         return box, types, [Problem(file_name, f"the box {box.tolist()} has x_2 <= x_1 or y_2 <= y_1.",
                                     record, hint="Boxes here are corners x_1 y_1 x_2 y_2, not width and height.")]
+    if (box < 0).any():
+        # Pixel coordinates start at 0, so a negative corner lies outside the image.
+        return box, types, [Problem(file_name, f"the box {box.tolist()} has a negative coordinate.", record,
+                                    hint="The box is drawn as listed, partly outside the image.")]
     return box, types, []
 
 
@@ -334,9 +369,14 @@ def category_table(path: Path | None) -> tuple[dict[int, tuple[str, int | None]]
     return {number: entry for number, entry in enumerate(entries, start=1)}, problems
 
 
-def read_partition(path: Path | None, status_column: int) -> pd.DataFrame:
-    """Read ``list_eval_partition.txt`` as text columns; ``status_column`` is where train/val/test is."""
+def read_partition(path: Path | None, status_column: int, problems: list[Problem] | None = None) -> pd.DataFrame:
+    """Read ``list_eval_partition.txt`` as text columns; ``status_column`` is where train/val/test is.
+
+    The problems met in the file are appended to ``problems`` when it is given.
+    """
     if path is None:
         return pd.DataFrame()
     listing = read_list(path, status_column + 1, numeric_from=None)
+    if problems is not None:
+        problems.extend(listing.problems)
     return listing.frame

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from loaders.deepfashion_lists import read_head
+from loaders.deepfashion_lists import read_head, trim_padding
 from loaders.model import Problem
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ IMAGE_COLUMNS = ("name, listed, split, category, box, box_line, landmarks, landm
                  "joints, joint_line, clothes_type, variation_type")
 Progress = Callable[[int, int], None]
 # Part of the index file name: bump it when the tables below change, so older files are not opened.
-INDEX_KIND = "deepfashion-lists-v2"
+INDEX_KIND = "deepfashion-lists-v3"
 
 
 @dataclass
@@ -99,11 +99,11 @@ def build_index(connection: sqlite3.Connection, dataset, progress: Progress | No
             box, box_line = pack_numbers(boxes.numbers[row]), boxes.listing.line_of(row)
         if landmarks is not None and (row := landmarks.row_of.get(name)) is not None:
             numbers = landmarks.numbers[row]
-            landmark, landmark_line = pack_numbers(numbers[np.isfinite(numbers)]), landmarks.listing.line_of(row)
+            landmark, landmark_line = pack_numbers(trim_padding(numbers)), landmarks.listing.line_of(row)
             clothes_type, variation_type = _type_codes(numbers)
         if joints is not None and (row := joints.row_of.get(name)) is not None:
             numbers = joints.numbers[row]
-            joint, joint_line = pack_numbers(numbers[np.isfinite(numbers)]), joints.listing.line_of(row)
+            joint, joint_line = pack_numbers(trim_padding(numbers)), joints.listing.line_of(row)
         if (row := attribute_row_of.get(name)) is not None:
             attributes = indices[indptr[row]:indptr[row + 1]].astype(np.int16).tobytes()
             label_count = int(label_counts[row])

@@ -9,6 +9,7 @@ triplets are written visibility first (``v x y``) with DeepFashion's own codes.
 
 from __future__ import annotations
 
+import codecs
 import logging
 import mmap
 from collections.abc import Callable
@@ -52,7 +53,8 @@ def read_head(path: Path) -> tuple[int | None, list[str], int]:
         second = handle.readline().split()
     count = int(first[0]) if len(first) == 1 and first[0].isdigit() else None
     if count is None:
-        return None, [], 0
+        # A file that lost its count line starts with the column names, which are no record.
+        return (None, first, 1) if first and first[0] in HEADER_FIRST_TOKENS else (None, [], 0)
     if second and second[0] in HEADER_FIRST_TOKENS:
         return count, second, 2
     return count, [], 1
@@ -65,8 +67,16 @@ def read_list(path: Path, max_columns: int, numeric_from: int | None = 1) -> Lis
     A row count that differs from the count line gives a warning: the rows are trusted.
     """
     count, columns, skip = read_head(path)
+    problems = _head_problems(path, count, columns)
     options = dict(sep=r"\s+", header=None, names=list(range(max_columns)), skiprows=skip, engine="c",
                    keep_default_na=False, na_values=[""], on_bad_lines="warn", skip_blank_lines=True)
+    bad_line, bad_lines = first_non_utf8_line(path)
+    if bad_line:
+        # Bytes that are not UTF-8 become U+FFFD, so the name no longer matches the image file.
+        options["encoding_errors"] = "replace"
+        problems.append(Problem(str(path), f"bytes that are not UTF-8 on {bad_lines} line(s), the first here. "
+                                           "They are read as U+FFFD, and a number containing one as missing.",
+                                f"line {bad_line}", hint="Download the list again or save it as UTF-8."))
     frame = None
     if numeric_from is not None:
         numeric = {column: "float64" for column in range(numeric_from, max_columns)}
@@ -79,12 +89,47 @@ def read_list(path: Path, max_columns: int, numeric_from: int | None = 1) -> Lis
         if numeric_from is not None:
             for column in range(numeric_from, max_columns):
                 frame[column] = pd.to_numeric(frame[column], errors="coerce")
-    listing = ListFile(path, frame, count, columns, skip + 1)
+    listing = ListFile(path, frame, count, columns, skip + 1, problems)
     if count is not None and count != len(frame):
         listing.problems.append(Problem(
             str(path), f"the count line says {count} rows, but the file has {len(frame)}.",
             hint="The rows are used; the file may be truncated or edited."))
     return listing
+
+
+def _head_problems(path: Path, count: int | None, columns: list[str]) -> list[Problem]:
+    """Report a missing count line or column-name line; the rows are read either way."""
+    if count is None:
+        return [Problem(str(path), "line 1 is not the row count.", "line 1", severity="info",
+                        hint="The rows are read without a declared count.")]
+    if not columns:
+        return [Problem(str(path), "line 2 is not the line of column names, so it is read as a record.",
+                        "line 2", severity="info")]
+    return []
+
+
+def first_non_utf8_line(path: Path) -> tuple[int, int]:
+    """Return the 1-based number of the first line that is not valid UTF-8 (0 if none) and how many there are.
+
+    The file is decoded in blocks; only a file that fails is scanned again line by line.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with path.open("rb") as handle:
+            while block := handle.read(16 * 1024 * 1024):
+                decoder.decode(block)
+        decoder.decode(b"", final=True)
+        return 0, 0
+    except UnicodeDecodeError:
+        pass
+    bad = []
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                bad.append(number)
+    return (bad[0], len(bad)) if bad else (0, 0)
 
 
 def read_name_type_list(path: Path) -> tuple[list[tuple[str, int | None]], list[Problem]]:
@@ -150,13 +195,25 @@ def split_landmark_row(numbers: np.ndarray, has_variation: bool | None = None
     ``has_variation`` forces one layout (the one the rest of the file uses). Returns
     (None, None, None) when the row does not fit.
     """
-    values = numbers[np.isfinite(numbers)]
+    values = trim_padding(numbers)
     count = len(values)
+    if not len(values) or not np.isfinite(values[0]):
+        return None, None, None
     if has_variation is not True and count >= 4 and (count - 1) % 3 == 0:
         return int(values[0]), None, values[1:]
-    if has_variation is not False and count >= 5 and (count - 2) % 3 == 0:
+    if has_variation is not False and count >= 5 and (count - 2) % 3 == 0 and np.isfinite(values[1]):
         return int(values[0]), int(values[1]), values[2:]
     return None, None, None
+
+
+def trim_padding(numbers: np.ndarray) -> np.ndarray:
+    """Drop the trailing NaN that pads rows shorter than the widest one.
+
+    A NaN or infinity inside the row stays in place (a token that was no number), so
+    the triplets after it keep their positions.
+    """
+    present = np.flatnonzero(~np.isnan(numbers))
+    return numbers[:present[-1] + 1] if len(present) else numbers[:0]
 
 
 class LineIndex:
