@@ -23,6 +23,7 @@ from pathlib import Path
 
 import orjson
 
+from loaders.imaterialist_json import json_error_text
 from loaders.model import ImageSource, Problem, Sample
 from loaders.qa import Check, Flag
 
@@ -69,13 +70,18 @@ def caption_notes(caption: str) -> list[str]:
     return notes
 
 
-def parse_url_lines(text: str) -> dict[str, str]:
-    """Parse ``ASIN \\t URL`` lines, which have a space on each side of the tab in the real files."""
+def parse_url_lines(text: str, bad_lines: list[int] | None = None) -> dict[str, str]:
+    """Parse ``ASIN \\t URL`` lines, which have a space on each side of the tab in the real files.
+
+    The numbers (1-based) of non-blank lines without a tab, ASIN or URL are appended to ``bad_lines``.
+    """
     urls = {}
-    for line in text.splitlines():
+    for number, line in enumerate(text.splitlines(), start=1):
         asin, tab, url = line.partition("\t")
         if tab and asin.strip() and url.strip():
             urls[asin.strip()] = url.strip()
+        elif line.strip() and bad_lines is not None:
+            bad_lines.append(number)
     return urls
 
 
@@ -132,12 +138,11 @@ class FashionIQDataset:
     def _read_captions(self, category: str, split: str) -> CaptionFile:
         path = self.caption_path(category, split)
         try:
-            raw = orjson.loads(path.read_bytes())
+            raw, problem = parse_json(path, path.read_bytes())
         except FileNotFoundError:
             return CaptionFile([], [Problem(str(path), "caption file not found.", severity="error")])
-        except orjson.JSONDecodeError as error:
-            return CaptionFile([], [Problem(str(path), f"invalid JSON: {error}.", severity="error",
-                                            hint="Download this file again.")])
+        if problem is not None and problem.severity == "error":
+            return CaptionFile([], [problem])
         if not isinstance(raw, list):
             return CaptionFile([], [Problem(str(path), "top level is not a JSON list of records.",
                                             severity="error")])
@@ -145,7 +150,7 @@ class FashionIQDataset:
         search_text = [" ".join([*record.captions, record.candidate, record.target or ""]).casefold()
                        for record in records]
         problems = [problem for record in records for problem in record.problems]
-        return CaptionFile(records, problems, search_text)
+        return CaptionFile(records, [problem, *problems] if problem else problems, search_text)
 
     @staticmethod
     def _parse_record(number: int, entry: object, file_name: str, split: str) -> CaptionRecord:
@@ -154,10 +159,16 @@ class FashionIQDataset:
             return CaptionRecord(number, "", None, [], [Problem(file_name, "record is not a JSON object.", where)])
         problems = []
         candidate = entry.get("candidate")
+        if _is_number(candidate):
+            problems.append(_number_asin_problem(file_name, "candidate", candidate, where))
+            candidate = str(candidate)
         if not isinstance(candidate, str) or not candidate:
             problems.append(Problem(file_name, f"candidate {candidate!r} is not an ASIN.", where))
             candidate = ""
         target = entry.get("target")
+        if _is_number(target):
+            problems.append(_number_asin_problem(file_name, "target", target, where))
+            target = str(target)
         if target is not None and not isinstance(target, str):
             problems.append(Problem(file_name, f"target {target!r} is not an ASIN.", where))
             target = None
@@ -170,6 +181,16 @@ class FashionIQDataset:
         elif len(captions) != 2:
             problems.append(Problem(file_name, f"{len(captions)} captions, expected 2.", where, severity="info"))
         return CaptionRecord(number, candidate, target, list(captions), problems)
+
+    def _load_json(self, path: Path) -> tuple[object, bool]:
+        """Return the parsed JSON file and True, or None and False with a recorded problem when it is invalid.
+
+        Raises FileNotFoundError for a missing file, which each caller handles in its own way.
+        """
+        raw, problem = parse_json(path, path.read_bytes())
+        if problem is not None:
+            self._add_problem(problem)
+        return raw, problem is None or problem.severity != "error"
 
     def search(self, category: str, split: str, query: str) -> list[int]:
         """Return the numbers of the records whose captions or ASINs contain every word of ``query``.
@@ -186,17 +207,25 @@ class FashionIQDataset:
         """Return the ASINs of an image split file, or [] with a recorded problem when it is missing or broken."""
         path = self.root / "image_splits" / f"split.{category}.{split}.json"
         try:
-            raw = orjson.loads(path.read_bytes())
+            raw, valid = self._load_json(path)
         except FileNotFoundError:
             self._add_problem(Problem(str(path), "image split file not found."))
             return []
-        except orjson.JSONDecodeError as error:
-            self._add_problem(Problem(str(path), f"invalid JSON: {error}.", severity="error"))
+        if not valid:
             return []
         if not isinstance(raw, list):
             self._add_problem(Problem(str(path), "top level is not a JSON list of ASINs.", severity="error"))
             return []
-        return [str(asin) for asin in raw]
+        asins = []
+        for number, asin in enumerate(raw):
+            if _is_number(asin):
+                self._add_problem(_number_asin_problem(str(path), "entry", asin, f"entry {number}"))
+                asin = str(asin)
+            if isinstance(asin, str) and asin:
+                asins.append(asin)
+            else:
+                self._add_problem(Problem(str(path), f"entry {asin!r} is not an ASIN; skipped.", f"entry {number}"))
+        return asins
 
     def tags(self, category: str, split: str) -> dict[str, list]:
         """Return the attribute tags of one tag file, ``{}`` when the file is absent."""
@@ -205,14 +234,16 @@ class FashionIQDataset:
             path = self.root / "tags" / f"asin2attr.{category}.{split}.json"
             table: dict[str, list] = {}
             if path.is_file():
-                try:
-                    raw = orjson.loads(path.read_bytes())
-                    if isinstance(raw, dict):
-                        table = raw
-                    else:
-                        self._add_problem(Problem(str(path), "top level is not a JSON object of ASINs."))
-                except orjson.JSONDecodeError as error:
-                    self._add_problem(Problem(str(path), f"invalid JSON: {error}.", severity="error"))
+                raw, valid = self._load_json(path)
+                if isinstance(raw, dict):
+                    table = raw
+                elif valid:
+                    self._add_problem(Problem(str(path), "top level is not a JSON object of ASINs."))
+                for asin, lists in list(table.items()):
+                    if not isinstance(lists, list) or not all(isinstance(words, list) for words in lists):
+                        self._add_problem(Problem(str(path), "tags are not a list of word lists; skipped.",
+                                                  f"ASIN {asin}"))
+                        del table[asin]
             self._tags[key] = table
         return self._tags[key]
 
@@ -234,9 +265,21 @@ class FashionIQDataset:
         if category not in self._urls:
             path = self.root / "image_url" / f"asin2url.{category}.txt"
             try:
-                self._urls[category] = parse_url_lines(path.read_text(encoding="utf-8", errors="replace"))
+                data = path.read_bytes()
             except FileNotFoundError:
                 self._urls[category] = {}
+                return self._urls[category]
+            bad_lines: list[int] = []
+            self._urls[category] = parse_url_lines(data.decode("utf-8", errors="replace"), bad_lines)
+            if bad_lines:
+                self._add_problem(Problem(str(path), f"{len(bad_lines)} lines are not \"ASIN <tab> URL\"; "
+                                                     "they were skipped.", f"line {bad_lines[0]}"))
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError as error:
+                line = data.count(b"\n", 0, error.start) + 1
+                self._add_problem(Problem(str(path), "bytes that are not valid UTF-8 were replaced with U+FFFD.",
+                                          f"line {line}", hint="Save the URL list as UTF-8."))
         return self._urls[category]
 
     def image_names(self) -> set[str]:
@@ -264,6 +307,39 @@ class FashionIQDataset:
         if problem not in self.problems:
             log.warning("%s", problem)
             self.problems.append(problem)
+
+
+def parse_json(path: Path, data: bytes) -> tuple[object, Problem | None]:
+    """Parse a JSON file's bytes; return the value (None when invalid) and the problem, if any.
+
+    Bytes that are not valid UTF-8 are replaced with U+FFFD and reported as a warning, so
+    one bad byte in a caption does not lose the whole file.
+    """
+    try:
+        return orjson.loads(data), None
+    except orjson.JSONDecodeError as error:
+        reason = json_error_text(data, error)
+    invalid = Problem(str(path), f"{reason}.", severity="error", hint="Download this file again.")
+    try:
+        data.decode("utf-8")
+        return None, invalid
+    except UnicodeDecodeError:
+        pass
+    try:
+        value = orjson.loads(data.decode("utf-8", errors="replace"))
+    except orjson.JSONDecodeError:
+        return None, invalid
+    return value, Problem(str(path), f"{reason}.", hint="The bytes were replaced with U+FFFD; save the file as UTF-8.")
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _number_asin_problem(file_name: str, field_name: str, value: int, where: str) -> Problem:
+    # ASINs are 10-character strings in the released files; a JSON number is read as its digits.
+    return Problem(file_name, f"{field_name} {value!r} is not an ASIN.", where, severity="info",
+                   hint=f"It is a JSON number, not a string; it was read as \"{value}\".")
 
 
 # -- quality checks ----------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Broken iMaterialist files: each case breaks one thing in a copy of a demo or real file.
 
-Every case checks that the problem message says what is wrong, that it names the file
+Every case checks that the problem message states what is wrong, that it names the file
 and the record, and that the rest of the file or folder still loads. The 2018 split
 files and train.csv are read both through the persistent index ("indexed") and without
 it ("direct": the cache folder is not writable, so the loader parses the file itself).
