@@ -8,6 +8,7 @@ directly (``FashionIQDataset``) and through the SQLite index (``FashionIQIndex``
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,9 +26,9 @@ RECORDS = 6
 
 
 def small_root(root: Path, realdata: Path) -> Path:
-    """Write the first records, ASINs, tags and URL lines of the real dress and shirt val files."""
+    """Write the first records, ASINs, tags and URL lines of the real dress and shirt val files, and no images."""
     real = realdata / "fashioniq"
-    for name in ("captions", "image_splits", "tags", "image_url"):
+    for name in ("captions", "image_splits", "tags", "image_url", "images"):
         (root / name).mkdir(parents=True)
     records = json.loads((real / CAPTIONS).read_bytes())[:RECORDS]
     (root / CAPTIONS).write_text(json.dumps(records, indent=4))
@@ -249,3 +250,20 @@ def test_non_utf8_caption_keeps_other_text(tmp_path, realdata):
     records = Reader(root, "indexed").records("dress", "val")
     assert records[0].captions == ["is shiny and silver with shorter sleeves", "fit and \ufffdlare"]
     assert len(records) == RECORDS
+
+
+def test_index_serves_records_without_rereading(tmp_path, realdata):
+    """Caption files are parsed whole once (orjson has no streaming) and records then come from the index.
+
+    The caption file's bytes are replaced after the index is built, keeping its size and
+    modification time, so a record that still shows its captions was read from the index.
+    """
+    root = small_root(tmp_path, realdata)
+    expected = Reader(root, "indexed").records("dress", "val")
+    source = root / CAPTIONS
+    stat = source.stat()
+    source.write_bytes(b" " * stat.st_size)
+    os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    reread = Reader(root, "indexed")
+    assert reread.records("dress", "val") == expected
+    assert reread.problems() == []
