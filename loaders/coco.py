@@ -225,7 +225,12 @@ def annotation_instance(record: dict, image: dict | None, categories: dict[int, 
             report(f"score {score!r} is not a finite number.")
     instance.fields["iscrowd"] = record.get("iscrowd", 0)
     if "area" in record:
-        instance.fields["area"] = record["area"]
+        area = record["area"]
+        if is_number(area) and math.isfinite(area) and area >= 0:
+            instance.fields["area"] = area
+        else:
+            # The area is only shown, so a bad value is reported and left out.
+            report(f"area {area!r} is not a finite number of at least 0.")
     for key, value in record.items():
         if key not in KNOWN_KEYS and isinstance(value, int | float | str | bool):
             instance.fields[key] = value
@@ -509,6 +514,10 @@ class CocoInstances:
         url = str(record.get("coco_url") or record.get("original_url") or "")
         image = ImageSource(path=self.image_path(record), url=url, root=self.root)
         sample = Sample(id=str(image_id), split=self.split, image=image)
+        file_name = record.get("file_name")
+        if self._image_name is None and (not isinstance(file_name, str) or not file_name):
+            sample.problems.append(Problem(str(self.path), f"image file_name {file_name!r} is not a file name, so "
+                                           "the image cannot be found.", f"image {image_id}", severity="error"))
 
         for key in ("width", "height"):
             value = record.get(key)

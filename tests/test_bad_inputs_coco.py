@@ -48,7 +48,7 @@ def location(data: bytes, offset: int) -> dict[str, int]:
 
 @dataclass(frozen=True)
 class Case:
-    """One fault: how it breaks the file, where the Problem must point, and what it must say."""
+    """One fault: how it breaks the file, and the message and record text its Problem must contain."""
 
     id: str
     # Edits the parsed file (data, target image record, target annotation) in place.
@@ -102,7 +102,7 @@ AT = "image {image}, annotation {annotation}"
 LINE = "line {line}, column {column}"
 # orjson stops at the "2" of the malformed value "1 2", two characters after its start.
 ERROR_LINE = "line {line}, column {column2}"
-# Faults any COCO instances file can meet; the target annotation has a polygon segmentation and a bbox.
+# Faults any COCO instances file can meet; the target annotation has a polygon segmentation.
 INSTANCE_CASES = [
     Case("malformed", raw_edit("area", b"1 2"), "unexpected character, expected ',' or '}}' at " + ERROR_LINE,
          ERROR_LINE, whole_parse_fails=True),
@@ -124,6 +124,8 @@ INSTANCE_CASES = [
     Case("nan_literal", first_coordinate_raw(b"NaN"), "polygon 0 contains NaN or infinite coordinates", AT),
     Case("infinity_bbox", key_edit("annotation", "bbox", [10, 20, 30, "@@RAW:" + b"Infinity".hex() + "@@"]),
          "bbox [10, 20, 30, inf] has non-finite or huge values", AT),
+    Case("area_dict", key_edit("annotation", "area", {"value": 12}), "area {{'value': 12}} is not a finite number",
+         AT),
     Case("negative_width", key_edit("image", "width", -400), "image width -400 is not a positive integer",
          "image {image}"),
     Case("box_corners_swapped", swap_box_corners, "has a negative width or height", AT),
@@ -147,9 +149,9 @@ def instance_ids(coco: CocoInstances, image_id: int) -> list[str]:
 def coco_path(request, monkeypatch) -> str:
     """Run a test through the byte index, or with index builds failing so the file is parsed whole."""
     if request.param == "whole":
-        def refuse(*args, **kwargs):
+        def fail_index(*args, **kwargs):
             raise sqlite3.OperationalError("index disabled by the test")
-        monkeypatch.setattr(coco_module, "open_store", refuse)
+        monkeypatch.setattr(coco_module, "open_store", fail_index)
     return request.param
 
 
@@ -248,6 +250,10 @@ def test_modanet_string_ids_keep_annotation(tmp_path, realdata, coco_path):
 # --- Fashionpedia -----------------------------------------------------------------------------------
 
 FASHIONPEDIA_CASES = INSTANCE_CASES + [
+    Case("file_name_list", key_edit("image", "file_name", ["000000009813.jpg"]),
+         "image file_name ['000000009813.jpg'] is not a file name", "image {image}"),
+    Case("file_name_missing", lambda data, image, annotation: image.pop("file_name"),
+         "image file_name None is not a file name", "image {image}"),
     Case("attribute_ids_string", key_edit("annotation", "attribute_ids", "115,136"),
          "attribute_ids '115,136' is not a list of integers", AT),
     Case("rle_negative_size", key_edit("annotation", "segmentation", {"size": [-1000, 618], "counts": "0"}),
@@ -413,3 +419,26 @@ def test_annotation_location_same_on_both_paths(tmp_path, realdata, monkeypatch)
     whole = CocoInstances(path, byte_index=False)
     assert expected in whole.load().problems[0].message
     assert where["line"] > 100
+
+
+# --- pages ------------------------------------------------------------------------------------------------
+
+def test_fashionpedia_page_broken_files(run_page, realdata, tmp_path, shown_text):
+    """Invalid UTF-8 in one annotation and an empty second file: the page shows both faults and keeps drawing."""
+    root = tmp_path / "fashionpedia"
+    (root / "images").mkdir(parents=True)
+    for image in (realdata / "fashionpedia" / "images").iterdir():
+        (root / "images" / image.name).write_bytes(image.read_bytes())
+    data = json.loads((realdata / "fashionpedia" / "data" / "sample.json").read_text())
+    put_raw(data["annotations"][0], "note", b'"caf\xe9"')
+    (root / "instances_attributes_train2020.json").write_bytes(serialize(data, indent=2)[0])
+    (root / "instances_attributes_val2020.json").write_bytes(b"")
+
+    app = run_page("fashionpedia", {"fashionpedia": root}, query={"sample": "9813"})
+    assert not app.exception
+    # Alerts escape Markdown, so the backslashes are removed before comparing.
+    assert "is not valid UTF-8 (byte 0xe9" in shown_text(app).replace("\\", "")
+    assert len(app.get("image")) == 1
+    app.selectbox(key="fp_file").set_value("val").run()
+    assert not app.exception
+    assert "the file is empty (0 bytes)" in shown_text(app).replace("\\", "")
