@@ -15,8 +15,10 @@ matrices refer to images by that number. The square variant of the images lives 
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import html
+import io
 import logging
 import os
 import urllib.parse
@@ -270,7 +272,7 @@ class ZapposDataset:
             try:
                 paths = read_mat(path_file, ("imagepath",))["imagepath"]
                 if isinstance(paths, list):
-                    listed = [str(entry) for entry in paths]
+                    listed = self._listed_paths(paths, path_file)
                 else:
                     self.problems.append(Problem(str(path_file), "imagepath is not a cell array of paths.",
                                                  severity="error"))
@@ -292,8 +294,25 @@ class ZapposDataset:
             if parts and parts[0] in IMAGE_FOLDERS:
                 parts = parts[1:]
             padded = (parts[:-1] + ["", "", ""])[:3]
-            rows.append((index, path, *padded, cid_from_file(parts[-1]) if parts else ""))
+            # An entry that is no path still keeps its image number, and gets a CID from it.
+            cid = cid_from_file(parts[-1]) if parts else f"image {index}"
+            rows.append((index, path, *padded, cid))
         return pd.DataFrame(rows, columns=["index", "listed", "Category", "SubCategory", "Brand", "CID"])
+
+    def _listed_paths(self, entries: list, path_file: Path) -> list[str]:
+        """Return the paths of imagepath, with "" for an entry that is not text, which is reported."""
+        listed = []
+        for number, entry in enumerate(entries, start=1):
+            if isinstance(entry, str):
+                listed.append(entry)
+                continue
+            # The row still counts, so the image numbers after it stay aligned with the comparisons.
+            listed.append("")
+            kind = f"a {entry.shape[0]} x {entry.shape[1]} numeric array" if getattr(entry, "ndim", 0) == 2 \
+                else type(entry).__name__
+            self.problems.append(Problem(str(path_file), f"entry {number} of imagepath is {kind}, not a path.",
+                                         record=f"imagepath{{{number}}}", hint="The image is shown as not found."))
+        return listed
 
     def _walk_images(self) -> list[str]:
         found = []
@@ -357,10 +376,11 @@ class ZapposDataset:
         if self._metadata is None:
             path = self.file(META_FILE)
             try:
-                table = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+                table = self._read_metadata(path)
                 table.columns = [column.strip() for column in table.columns]
                 if "CID" not in table.columns:
                     raise ValueError("there is no CID column")
+                table = self._check_metadata(table, path)
                 table = table.drop_duplicates("CID").set_index("CID")
             except FileNotFoundError:
                 self.problems.append(Problem(str(path), "file not found, so shoes are shown without meta-data."))
@@ -371,6 +391,64 @@ class ZapposDataset:
                 table = pd.DataFrame(columns=list(META_COLUMNS[1:]), index=pd.Index([], name="CID"))
             self._metadata = table
         return self._metadata
+
+    def _read_metadata(self, path: Path) -> pd.DataFrame:
+        """Read meta-data.csv as text, reporting bytes that are not UTF-8 and rows of the wrong field count."""
+        data = path.read_bytes()
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            line = data.count(b"\n", 0, error.start) + 1
+            self.problems.append(Problem(str(path), "bytes that are not UTF-8, read as U+FFFD.",
+                                         record=f"line {line}", hint="Download ut-zap50k-data.zip again."))
+            text = data.decode("utf-8", "replace")
+        extra = self._report_field_counts(text, path)
+        if extra:
+            # Rows with more fields than the header cannot be aligned with its columns, so they are dropped.
+            text = "".join(line for number, line in enumerate(text.splitlines(keepends=True), start=1)
+                           if number not in extra)
+        # index_col=False: pandas would otherwise take the CID column as the index of rows one field too long.
+        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True,
+                           index_col=False)
+
+    def _report_field_counts(self, text: str, path: Path) -> set[int]:
+        """Report rows with fewer or more fields than the header line; return the line numbers of the longer ones."""
+        reader = csv.reader(io.StringIO(text))
+        header = next(reader, [])
+        wrong: dict[str, list[int]] = {"fewer": [], "more": []}
+        for row in reader:
+            if row and len(row) != len(header):
+                wrong["fewer" if len(row) < len(header) else "more"].append(reader.line_num)
+        for kind, lines in wrong.items():
+            if not lines:
+                continue
+            outcome = "their missing fields are empty" if kind == "fewer" else "they are skipped"
+            hint = "" if kind == "fewer" else "The header line may lack a column."
+            self.problems.append(Problem(str(path), f"{len(lines)} rows have {kind} fields than the header line "
+                                         f"({len(header)}), so {outcome}. Lines: "
+                                         f"{', '.join(map(str, lines[:10]))}{' ...' if len(lines) > 10 else ''}.",
+                                         record=f"line {lines[0]}", hint=hint))
+        return set(wrong["more"])
+
+    def _check_metadata(self, table: pd.DataFrame, path: Path) -> pd.DataFrame:
+        """Report missing columns and CIDs not written ProductID-ColorID; accept ProductID.ColorID."""
+        missing = [column for column in META_COLUMNS if column not in table.columns]
+        if missing:
+            self.problems.append(Problem(str(path), f"columns {', '.join(missing)} are missing.", record="line 1",
+                                         hint="Shoes are shown without these fields."))
+        cids = table["CID"].str.strip()
+        # A CID written as a number (7646396.136485) is the ProductID.ColorID file-name stem.
+        dotted = cids.str.fullmatch(r"\d+\.\d+")
+        if dotted.any():
+            self.problems.append(Problem(str(path), f"CIDs on {int(dotted.sum())} rows are written as numbers "
+                                         "(ProductID.ColorID) and are read as ProductID-ColorID.",
+                                         record=f"line {int(dotted.idxmax()) + 2}", severity="info"))
+            cids = cids.where(~dotted, cids.str.replace(".", "-", n=1, regex=False))
+        invalid = table.index[~cids.str.fullmatch(r"\d+-\d+")].tolist()
+        for row in invalid[:20]:
+            self.problems.append(Problem(str(path), f"CID {cids[row]!r} is not ProductID-ColorID, so no image "
+                                         "matches it.", record=f"line {row + 2}"))
+        return table.assign(CID=cids)
 
     def metadata_of(self, cid: str) -> dict[str, list[str]]:
         """Return the meta-data fields of one shoe, each split into its values at ';'."""
@@ -403,8 +481,13 @@ class ZapposDataset:
         if not isinstance(cells, list) or len(cells) != len(ATTRIBUTES):
             return Comparisons(empty, [Problem(str(path), "is not a 1 x 4 cell (one matrix per attribute).",
                                                record=variable, severity="error")])
-        matrix = np.asarray(cells[attribute_id - 1], dtype=np.float64)
         record = f"{variable}{{{attribute_id}}}"
+        try:
+            matrix = np.asarray(cells[attribute_id - 1], dtype=np.float64)
+        except (ValueError, TypeError):
+            kind = type(cells[attribute_id - 1]).__name__
+            return Comparisons(empty, [Problem(str(path), f"contains {kind}, not an N x 6 matrix of numbers.",
+                                               record=record, severity="error")])
         if matrix.size == 0:
             return Comparisons(empty)
         if matrix.ndim != 2 or matrix.shape[1] != 6:
@@ -412,9 +495,20 @@ class ZapposDataset:
                                                severity="error")])
         table = pd.DataFrame(matrix, columns=COMPARISON_COLUMNS[1:])
         table.insert(0, "row", np.arange(1, len(table) + 1))
+        problems: list[Problem] = []
+        not_whole: set[int] = set()
         for column in ("image1", "image2", "attribute_id", "comparison"):
-            table[column] = table[column].round().astype(np.int64)
-        return Comparisons(table, self._check_rows(table, str(path), record, attribute_id))
+            values = table[column].to_numpy()
+            bad = ~np.isfinite(values) | (np.round(values) != values)
+            for row_number, value in zip(table["row"][bad].head(20), values[bad][:20]):
+                problems.append(Problem(str(path), f"{column} = {value:g} is not a whole number.",
+                                        record=f"{record} row {int(row_number)}",
+                                        hint="The row is kept, with 0 in that column."))
+            not_whole.update(table["row"][bad].tolist())
+            # Codes and image numbers are whole numbers; NaN, infinity and fractions become 0, which none of them is.
+            table[column] = np.where(bad, 0, np.round(values)).astype(np.int64)
+        problems += self._check_rows(table[~table["row"].isin(not_whole)], str(path), record, attribute_id)
+        return Comparisons(table, problems)
 
     def _check_rows(self, table: pd.DataFrame, file_name: str, record: str, attribute_id: int) -> list[Problem]:
         problems = []
@@ -484,6 +578,8 @@ def parse_pair_key(key: str) -> tuple[str, int]:
 
 def confidence_text(value: float) -> tuple[str, str]:
     """Return the mean confidence as text and the label of its nearest code: ``("1.4", "very confident")``."""
+    if not np.isfinite(value):
+        return f"{value:g}", "unknown"
     return f"{value:g}", CONFIDENCE.get(int(round(value)), "unknown")
 
 
