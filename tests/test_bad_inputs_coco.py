@@ -364,22 +364,30 @@ def test_results_bad_input(tmp_path, realdata, case):
 # --- enormous files ---------------------------------------------------------------------------------
 
 def test_indexed_sample_reads_only_its_spans(tmp_path, realdata, monkeypatch):
-    """With the index built, showing one image reads its annotations' bytes, not the whole file.
+    """The index build maps the file instead of reading it whole, and showing an image reads only its spans.
 
     The file here is small; the test counts bytes read, so it holds for any size.
     """
     path = tmp_path / "annotations" / "modanet2018_instances_train.json"
     path.parent.mkdir()
     path.write_bytes((realdata / "modanet" / "annotations" / "modanet2018_instances_train.json").read_bytes())
-    ModaNetDataset(tmp_path).open("train").load_sample(3)  # builds the index
+    real_read_bytes, real_read_text, real_open = Path.read_bytes, Path.read_text, Path.open
 
-    def no_whole_read(self):
-        raise AssertionError(f"whole-file read of {self}")
+    def checked_read_bytes(self):
+        assert self.resolve() != path.resolve(), "the annotation file was read whole"
+        return real_read_bytes(self)
 
-    monkeypatch.setattr(Path, "read_bytes", no_whole_read)
-    monkeypatch.setattr(Path, "read_text", lambda self, *args, **kwargs: no_whole_read(self))
+    def checked_read_text(self, *args, **kwargs):
+        assert self.resolve() != path.resolve(), "the annotation file was read whole"
+        return real_read_text(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_bytes", checked_read_bytes)
+    monkeypatch.setattr(Path, "read_text", checked_read_text)
+    built = ModaNetDataset(tmp_path).open("train")
+    assert built._store is not None
+    assert [instance.id for instance in built.load_sample(3).instances] == ["55563", "55564"]
+
     read_sizes = []
-    real_open = Path.open
 
     def counting_open(self, mode="r", *args, **kwargs):
         handle = real_open(self, mode, *args, **kwargs)
@@ -397,7 +405,6 @@ def test_indexed_sample_reads_only_its_spans(tmp_path, realdata, monkeypatch):
     monkeypatch.setattr(Path, "open", counting_open)
     coco = ModaNetDataset(tmp_path).open("train")
     sample = coco.load_sample(3)
-    assert coco._store is not None
     assert [instance.id for instance in sample.instances] == ["55563", "55564"]
     assert read_sizes
     assert sum(read_sizes) < path.stat().st_size // 10
