@@ -273,6 +273,14 @@ def _box_mismatch_text(file_box: np.ndarray, drawn_box: np.ndarray, polygons: li
     return text + "."
 
 
+def orphan_record(position: int, annotation_id: int, image_id: int) -> str:
+    """Return the record text of an annotation whose image is not listed, from its position and integer keys."""
+    shown = [f"annotations[{position}]"]
+    shown.append(f"id {annotation_id}" if annotation_id != MISSING else "no integer id")
+    shown.append(f"image_id {image_id}" if image_id != MISSING else "no integer image_id")
+    return ", ".join(shown)
+
+
 # --- one instances file ---------------------------------------------------------------------------
 
 class CocoInstances:
@@ -373,7 +381,10 @@ class CocoInstances:
         self._read_labels(store.top_level())
         self._count = int(store.meta["annotation_count"])
         self.annotations_state = "present" if self._count else "empty"
-        self._annotation_problems(int(store.meta["orphans"]), int(store.meta["duplicates"]))
+        orphans = int(store.meta["orphans"])
+        first = orphan_record(int(store.column("orphan_position")[0]), int(store.column("orphan_id")[0]),
+                              int(store.column("orphan_image_id")[0])) if orphans else ""
+        self._annotation_problems(orphans, int(store.meta["duplicates"]), first)
         log.info("%s: %d annotations, index %s", self.path, self._count, store.index_file)
         return True
 
@@ -422,7 +433,10 @@ class CocoInstances:
             self.problems.append(quoted_ids_problem(name, len(quoted), MISSING if first_id is None else first_id))
         known = table.image_id.isin(list(self.images))
         ids = table.annotation_id[table.annotation_id != MISSING]
-        self._annotation_problems(int((~known).sum()), int(ids.duplicated().sum()))
+        orphans = table[~known]
+        first = orphan_record(int(orphans.index[0]), int(orphans.annotation_id.iloc[0]),
+                              int(orphans.image_id.iloc[0])) if len(orphans) else ""
+        self._annotation_problems(len(orphans), int(ids.duplicated().sum()), first)
         self._table = table[known]
         self._by_image = {int(image_id): positions for image_id, positions in
                           self._table.groupby("image_id", sort=False).indices.items()}
@@ -430,14 +444,14 @@ class CocoInstances:
         file_positions = self._table.index.to_numpy()
         self._by_image = {image_id: file_positions[rows] for image_id, rows in self._by_image.items()}
 
-    def _annotation_problems(self, orphans: int, duplicates: int) -> None:
+    def _annotation_problems(self, orphans: int, duplicates: int, first_orphan: str) -> None:
         name = str(self.path)
         if self.annotations_state == "empty":
             self.problems.append(Problem(name, f"'annotations' is empty; its {len(self.images)} images are "
                                          "shown without annotations.", severity="info"))
         if orphans:
             self.problems.append(Problem(name, f"{orphans} annotations name an image_id that is not in 'images'; "
-                                         "they are not shown."))
+                                         "they are not shown.", f"first: {first_orphan}"))
         if duplicates:
             self.problems.append(Problem(name, f"{duplicates} annotations reuse an id of an earlier annotation.",
                                          hint="Older copies of some datasets had duplicate ids; use the "

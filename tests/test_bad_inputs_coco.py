@@ -131,6 +131,10 @@ INSTANCE_CASES = [
     Case("box_corners_swapped", swap_box_corners, "has a negative width or height", AT),
     Case("string_image_and_category_ids", string_ids, "annotations write id, image_id, category_id or iscrowd as a "
          "string of digits; they are read as integers", "annotation {annotation}"),
+    Case("image_id_null", key_edit("annotation", "image_id", None), "1 annotations name an image_id that is not "
+         "in 'images'", "annotations[{position}], id {annotation}, no integer image_id"),
+    Case("image_id_word", key_edit("annotation", "image_id", "thirteen"), "1 annotations name an image_id",
+         "annotations[{position}], id {annotation}, no integer image_id"),
     Case("string_image_record_id", string_image_id, "image records write their id as a string of digits",
          "images["),
 ]
@@ -159,7 +163,7 @@ def write_case(case: Case, data: dict, image_id: int, path: Path, indent: int | 
     """Write ``data`` with the case's fault on image ``image_id`` and return the format values of its texts."""
     image = next(record for record in data["images"] if record["id"] == image_id)
     annotation = next(record for record in data["annotations"] if record["image_id"] == image_id)
-    values = {"image": image_id, "annotation": annotation["id"]}
+    values = {"image": image_id, "annotation": annotation["id"], "position": data["annotations"].index(annotation)}
     case.edit(data, image, annotation)
     text, offset = serialize(data, indent)
     if case.cut is not None:
