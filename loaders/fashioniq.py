@@ -23,7 +23,7 @@ from pathlib import Path
 
 import orjson
 
-from loaders.imaterialist_json import json_error_text
+from loaders.jsonfile import json_error_text
 from loaders.model import ImageSource, Problem, Sample
 from loaders.qa import Check, Flag
 

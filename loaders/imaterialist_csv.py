@@ -20,7 +20,8 @@ import numpy as np
 import orjson
 from pycocotools import mask as mask_utils
 
-from loaders.imaterialist_json import TABLES_DIR, _report, find_position, json_error_text
+from loaders.imaterialist_json import TABLES_DIR, _report, find_position
+from loaders.jsonfile import json_error_text
 from loaders.model import Problem
 
 if TYPE_CHECKING:
