@@ -249,7 +249,16 @@ class CategoryAttribute(Benchmark):
             return pd.Series(dtype="float64")
         listing = read_list(path, 2)
         self.problems.extend(listing.problems)
-        return pd.Series(listing.frame[1].to_numpy(), index=listing.frame[0].to_numpy())
+        labels = listing.frame[1].to_numpy(dtype=np.float64, copy=True)
+        bad = np.flatnonzero(~np.isfinite(labels))
+        for row in bad[:20].tolist():
+            self.problems.append(Problem(str(path), "category_label is missing, NaN, infinity or text.",
+                                         f"line {listing.line_of(row)}", hint="The image is shown without a category."))
+        if len(bad) > 20:
+            self.problems.append(Problem(str(path), f"{len(bad)} rows have no valid category_label."))
+        # Infinity becomes NaN, so every reader treats it as a missing category.
+        labels[bad] = np.nan
+        return pd.Series(labels, index=listing.frame[0].to_numpy())
 
     @functools.cached_property
     def categories(self) -> dict[int, tuple[str, int | None]]:
@@ -294,11 +303,22 @@ class CategoryAttribute(Benchmark):
                 self._positives = ([], np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int16))
             else:
                 count = len(self.attribute_names) or 1000
-                names, indptr, indices, label_counts = positive_attributes(path, count, progress=progress)
+                invalid_rows: list[int] = []
+                names, indptr, indices, label_counts = positive_attributes(path, count, progress=progress,
+                                                                           invalid_rows=invalid_rows)
                 self.add_attribute_row_problems(path, names, label_counts, count)
+                for row in invalid_rows[:20]:
+                    self.add_label_problem(path, names[row])
                 self._positives = (names, indptr, indices)
                 self.label_counts = label_counts
         return self._positives
+
+    def add_label_problem(self, path: Path, name: str) -> None:
+        """Record the row of an image in list_attr_img.txt with a label other than 1, -1 or 0, once."""
+        problem = Problem(str(path), "a label is not 1, -1 or 0 (text, NaN or bytes that are not UTF-8).", name,
+                          hint="That label is read as not positive.")
+        if problem not in self.problems:
+            self.problems.append(problem)
 
     def add_attribute_row_problems(self, path: Path, names: list[str], label_counts: np.ndarray,
                                    count: int) -> None:
@@ -374,6 +394,7 @@ class CategoryAttribute(Benchmark):
             return self.index.row(name) or ImageRow(name)
         row = ImageRow(name, split=self.split_of(name))
         category = self.category_of.get(name) if len(self.category_of) else None
+        # category_of holds NaN, not infinity, for a label that is no number (see category_of).
         row.category = float(category) if category is not None and pd.notna(category) else None
         if self.boxes is not None and (position := self.boxes.row_of.get(name)) is not None:
             row.box, row.box_line = self.boxes.numbers[position], self.boxes.listing.line_of(position)
@@ -387,6 +408,8 @@ class CategoryAttribute(Benchmark):
             # As in the full parse, labels past the attribute count are dropped.
             row.attributes = [index for index, label in enumerate(tokens) if label == "1" and index < limit]
             row.label_count = len(tokens)
+            if not set(tokens) <= {"1", "-1", "0"}:
+                self.add_label_problem(self.attribute_rows.path, name)
         return row
 
     def landmark_row(self, name: str) -> tuple[np.ndarray, bool, str, str] | None:

@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 # First tokens of the column-name lines seen in DeepFashion lists.
 HEADER_FIRST_TOKENS = {"image_name", "image_pair_name_1", "item_id", "attribute_name", "category_name",
                        "clothes_type", "x_1", "evaluation_status"}
+# Bytes of the 1, -1 and 0 labels of list_attr_img.txt and the whitespace between them.
+LABEL_BYTES = np.zeros(256, dtype=bool)
+LABEL_BYTES[list(b"01- \t\r\n")] = True
 # DeepFashion visibility: 0 visible, 1 occluded, 2 truncated (the reverse of COCO's 2 visible).
 VISIBILITY_CODES = {0: Visibility.VISIBLE, 1: Visibility.OCCLUDED, 2: Visibility.TRUNCATED}
 
@@ -141,6 +144,11 @@ def read_name_type_list(path: Path) -> tuple[list[tuple[str, int | None]], list[
     """
     problems: list[Problem] = []
     count, _, skip = read_head(path)
+    bad_line, bad_lines = first_non_utf8_line(path)
+    if bad_line:
+        problems.append(Problem(str(path), f"bytes that are not UTF-8 on {bad_lines} line(s), the first here. "
+                                           "They are shown as U+FFFD.", f"line {bad_line}",
+                                hint="Download the list again or save it as UTF-8."))
     entries: list[tuple[str, int | None]] = []
     lines = path.read_text(encoding="utf-8", errors="replace").splitlines()[skip:]
     for number, line in enumerate(lines, start=skip + 1):
@@ -253,7 +261,7 @@ class LineIndex:
 
 
 def positive_attributes(path: Path, attribute_count: int, block_bytes: int = 8 * 1024 * 1024,
-                        progress: Callable[[int], None] | None = None
+                        progress: Callable[[int], None] | None = None, invalid_rows: list[int] | None = None
                         ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
     """Parse ``list_attr_img.txt`` with numpy on its raw bytes and keep only the positive (``1``) labels.
 
@@ -262,7 +270,8 @@ def positive_attributes(path: Path, attribute_count: int, block_bytes: int = 8 *
     on a complete row). The positives of
     row r are ``indices[indptr[r]:indptr[r + 1]]``. The file is memory-mapped and
     handled in blocks of whole lines, so memory stays near ``12 * block_bytes`` plus the result.
-    ``progress`` gets the number of rows read so far.
+    ``progress`` gets the number of rows read so far. The rows with a label that is
+    not made of ``0``, ``1`` and ``-`` are appended to ``invalid_rows`` when it is given.
     """
     _, _, skip = read_head(path)
     names: list[str] = []
@@ -283,7 +292,9 @@ def positive_attributes(path: Path, attribute_count: int, block_bytes: int = 8 *
                 last_newline = view.rfind(b"\n", start, end)
                 end = last_newline + 1 if last_newline >= 0 else (view.find(b"\n", end) + 1 or size)
             raw = view[start:end]
-            block_names, counts, rows, columns = _positives_in_block(raw)
+            block_names, counts, rows, columns, invalid = _positives_in_block(raw)
+            if invalid_rows is not None:
+                invalid_rows.extend((np.flatnonzero(invalid) + len(names)).tolist())
             # The first token of a row is the image name.
             count_parts.append((counts - 1).astype(np.int32))
             keep = (columns >= 0) & (columns < attribute_count)
@@ -301,11 +312,11 @@ def positive_attributes(path: Path, attribute_count: int, block_bytes: int = 8 *
     return names, indptr, indices, label_counts
 
 
-def _positives_in_block(raw: bytes) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+def _positives_in_block(raw: bytes) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Find, in whole lines of text, each line's first token, its token count, and where ``1`` tokens are.
 
-    Returns (names, tokens per line, line of each positive, 0-based label column of each positive),
-    skipping blank lines.
+    Returns (names, tokens per line, line of each positive, 0-based label column of each positive,
+    whether each line has a label byte other than ``0``, ``1`` and ``-``), skipping blank lines.
     """
     data = np.frombuffer(raw, dtype=np.uint8)
     space = (data == 32) | (data == 9) | (data == 10) | (data == 13)
@@ -328,4 +339,10 @@ def _positives_in_block(raw: bytes) -> tuple[list[str], np.ndarray, np.ndarray, 
     rows = renumber[lines]
     names = [raw[start:end].split(None, 1)[0].decode("utf-8", "replace")
              for start, end in zip(line_starts[filled].tolist(), line_ends[filled].tolist())]
-    return names, counts[filled], rows, columns
+    # Text, NaN or a non-UTF-8 byte in a label is a byte outside LABEL_BYTES after the name (token 1).
+    other = np.flatnonzero(~LABEL_BYTES[data])
+    other_lines = np.searchsorted(line_starts, other, side="right") - 1
+    in_labels = tokens_so_far[other] - before_line[other_lines] >= 2
+    invalid = np.zeros(len(line_starts), dtype=bool)
+    invalid[other_lines[in_labels]] = True
+    return names, counts[filled], rows, columns, invalid[filled]

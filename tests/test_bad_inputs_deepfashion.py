@@ -10,6 +10,7 @@ so showing a sample never parses the lists again. The files here stay a few hund
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -159,3 +160,55 @@ def test_broken_upper_body_row(realdata, tmp_path, indexed, case, old, new, frag
         sample = reader.load_sample(sample_id)
         assert sample.problems == [], sample_id
         assert sample.instances[0].keypoints.shape == (6, 3), sample_id
+
+
+DEMO_CATEGORY = Path(__file__).resolve().parent.parent / "assets" / "demo" / "deepfashion" / \
+    "Category and Attribute Prediction Benchmark"
+FIRST = "img/Striped_Boxy_Tee/img_00000001.jpg"
+SECOND = "img/Striped_Boxy_Tee/img_00000002.jpg"
+CATEGORY_IMG = "Anno_coarse/list_category_img.txt"
+ATTR_IMG = "Anno_coarse/list_attr_img.txt"
+ATTR_CLOTH = "Anno_coarse/list_attr_cloth.txt"
+CATEGORY_CLOTH = "Anno_coarse/list_category_cloth.txt"
+# (case id, list file, bytes replaced, replacement, expected message fragment, record). All are benchmark problems.
+CATEGORY_CASES = [
+    ("category text", CATEGORY_IMG, b"  18\n", b"  x8\n", "category_label is missing, NaN, infinity or text",
+     "line 3"),
+    ("category NaN", CATEGORY_IMG, b"  18\n", b"  nan\n", "category_label is missing, NaN, infinity or text",
+     "line 3"),
+    ("category infinity", CATEGORY_IMG, b"  18\n", b"  inf\n", "category_label is missing, NaN, infinity or text",
+     "line 3"),
+    ("category non-UTF-8", CATEGORY_IMG, b"  18\n", b"  1\xff\n", "not UTF-8", "line 3"),
+    ("category count line", CATEGORY_IMG, b"12\n", b"13\n", "the count line says 13 rows, but the file has 12", ""),
+    ("attribute non-UTF-8", ATTR_IMG, b"-1 -1  1", b"-1 -\xff  1", "a label is not 1, -1 or 0", FIRST),
+    ("attribute NaN", ATTR_IMG, b"-1 -1  1", b"-1 nan  1", "a label is not 1, -1 or 0", FIRST),
+    ("attribute name non-UTF-8", ATTR_CLOTH, b"floral", b"fl\xffral", "not UTF-8", "line 4"),
+    ("attribute name without type", ATTR_CLOTH, b"floral" + b" " * 65 + b"1", b"floral",
+     "the row has no type number at its end", "line 4"),
+    ("category name non-UTF-8", CATEGORY_CLOTH, b"Anorak", b"An\xffrak", "not UTF-8", "line 3"),
+]
+
+
+@pytest.mark.parametrize("indexed", [False, True], ids=["direct", "index"])
+@pytest.mark.parametrize(("case", "file_name", "old", "new", "fragment", "record"), CATEGORY_CASES,
+                         ids=[case[0] for case in CATEGORY_CASES])
+def test_broken_category_list(tmp_path, indexed, case, file_name, old, new, fragment, record):
+    root = tmp_path / "category"
+    break_copy(DEMO_CATEGORY, root, file_name, old, new)
+    reader = open_reader(root, "category_attribute", indexed)
+
+    ids = reader.sample_ids("all")
+    assert len(ids) == 12
+    reader.load_sample(FIRST)
+    found = matching(reader.problems, fragment)
+    assert found, [str(problem) for problem in reader.problems]
+    assert found[0].file == str(root / file_name)
+    assert found[0].record == record
+
+    # The second image keeps its category, box and positive attributes.
+    intact = reader.load_sample(SECOND)
+    garment = intact.instances[0]
+    assert intact.problems == []
+    assert (garment.category_id, garment.category_name) == (18, "Tee")
+    assert garment.bbox is not None
+    assert garment.attribute_ids == [2, 6, 13]
