@@ -394,7 +394,7 @@ class CategoryAttribute(Benchmark):
             return self.index.row(name) or ImageRow(name)
         row = ImageRow(name, split=self.split_of(name))
         category = self.category_of.get(name) if len(self.category_of) else None
-        # category_of holds NaN, not infinity, for a label that is no number (see category_of).
+        # category_of contains NaN, not infinity, for a label that is no number (see category_of).
         row.category = float(category) if category is not None and pd.notna(category) else None
         if self.boxes is not None and (position := self.boxes.row_of.get(name)) is not None:
             row.box, row.box_line = self.boxes.numbers[position], self.boxes.listing.line_of(position)

@@ -212,3 +212,15 @@ def test_broken_category_list(tmp_path, indexed, case, file_name, old, new, frag
     assert (garment.category_id, garment.category_name) == (18, "Tee")
     assert garment.bbox is not None
     assert garment.attribute_ids == [2, 6, 13]
+
+
+def test_page_shows_broken_list(realdata, tmp_path, run_page, shown_text):
+    root = tmp_path / "deepfashion"
+    break_copy(realdata / "deepfashion", root, BOX, b"088 021", b"0\xff8 021")
+    app = run_page("deepfashion", {"deepfashion": root}, query={"sample": INTACT})
+
+    assert not app.exception
+    assert len(app.get("image")) >= 1
+    text = shown_text(app).replace("\\", "")
+    assert "bytes that are not UTF-8" in text
+    assert "list_bbox.txt, line 3" in text

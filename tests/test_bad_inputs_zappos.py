@@ -206,3 +206,18 @@ def test_path_entry_keeps_numbering(tmp_path):
     assert second.fields["found"] == "missing"
     assert "image not found" in second.problems[0].message
     assert dataset.image_number(3)["listed"].endswith(".jpg")
+
+
+def test_page_shows_broken_files(tmp_path, run_page, shown_text):
+    root = tmp_path / "zappos50k"
+    shutil.copytree(DEMO, root)
+    edit_csv(b"Sneakers", b"Sn\xefakers")(root)
+    first_comparison(set_value(0, 1, np.nan))(root)
+    app = run_page("zappos50k", {"zappos50k": root}, query={"view": "compare", "set": "ordered",
+                                                              "attribute": "open", "sample": "1"})
+
+    assert not app.exception
+    assert len(app.get("image")) >= 1
+    text = shown_text(app).replace("\\", "")
+    assert "image2 = nan is not a whole number" in text
+    assert "mturkOrder{1} row 1" in text
