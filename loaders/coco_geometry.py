@@ -27,7 +27,7 @@ MAX_MASK_PIXELS = 80_000_000
 # NOTE: a bbox computed from the rasterised mask can miss a thin polygon tip by a few pixels and be flagged.
 BOX_TOLERANCE = 2.0
 # A string id that is read as an integer, with the length limit of the byte index (loaders.coco_index).
-DIGITS = re.compile(r"-?\d{1,18}")
+DIGITS = re.compile(r"-?[0-9]{1,18}")
 
 
 def is_int(value: object) -> bool:
