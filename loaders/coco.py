@@ -123,6 +123,8 @@ def read_labels(entries: object, file_name: str, key: str, problems: list[Proble
 def table_labels(path: Path) -> tuple[dict[int, Label], dict[int, Label]]:
     """Read the categories and attributes of a project table (or of any COCO-style JSON object)."""
     data = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ValueError(f"top level is a JSON {type(data).__name__}, not an object with 'categories'")
     problems: list[Problem] = []
     return (read_labels(data.get("categories"), str(path), "categories", problems),
             read_labels(data.get("attributes"), str(path), "attributes", problems))

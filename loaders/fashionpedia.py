@@ -20,6 +20,7 @@ import logging
 from pathlib import Path
 
 from loaders.coco import CocoDataset, CocoInstances, CocoOptions, Label, find_image_dir, json_kind, table_labels
+from loaders.model import Problem
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,11 @@ class FashionpediaDataset(CocoDataset):
         return found
 
     def fallback_tables(self) -> tuple[dict[int, Label], dict[int, Label], Path]:
-        """Return the categories and attributes used for files without their own lists, and their source."""
+        """Return the categories and attributes used for files without their own lists, and their source.
+
+        A label table found under the root that cannot be read is skipped and reported in ``table_problems``.
+        """
+        self.table_problems: list[Problem] = []
         for path in (self.root / DESCRIPTIONS_NAME, self.root / "data" / "demo" / DESCRIPTIONS_NAME):
             if path.is_file():
                 try:
@@ -88,12 +93,16 @@ class FashionpediaDataset(CocoDataset):
                     return categories, attributes, path
                 except (OSError, ValueError) as error:
                     log.error("%s could not be read (%s), so the project table is used", path, error)
+                    self.table_problems.append(Problem(str(path), f"label table could not be read: {error}; the "
+                                                       "project's table of the 2020 release is used instead.",
+                                                       hint="Download or extract the file again."))
         categories, attributes = table_labels(TABLE_FILE)
         return categories, attributes, TABLE_FILE
 
     def open_file(self, name: str, path: Path) -> CocoInstances:
         categories, attributes, _ = self.fallback_tables()
         coco = CocoInstances(path, categories=categories, attributes=attributes, options=CocoOptions(group_of=group_of))
+        coco.problems.extend(self.table_problems)
         names = [str(coco.images[image_id].get("file_name", "")) for image_id in coco.image_ids()[:50]]
         folders = {"train": ["train"], "val": ["test", "val"], "test": ["test"]}.get(split_label(path), [])
         candidates = [self.root / folder for folder in folders]

@@ -286,6 +286,27 @@ def test_fashionpedia_bad_input(tmp_path, realdata, coco_path, case):
     assert [instance_ids(val, image_id) for image_id in expected] == list(expected.values())
 
 
+@pytest.mark.parametrize(("case", "text", "expected"), [
+    ("list", b"[]", "top level is a JSON list, not an object with 'categories'"),
+    ("empty", b"", "Expecting value: line 1 column 1"),
+    ("non_utf8", b'{"categories": [{"id": 1, "name": "caf\xe9"}]}', "'utf-8' codec can't decode byte 0xe9"),
+], ids=["list", "empty", "non_utf8"])
+def test_fashionpedia_bad_label_table(tmp_path, realdata, case, text, expected):
+    """A broken category_attributes_descriptions.json is reported, and the project's table is used instead."""
+    data = json.loads((realdata / "fashionpedia" / "data" / "sample.json").read_text())
+    del data["categories"], data["attributes"]
+    (tmp_path / "instances_attributes_val2020.json").write_text(json.dumps(data))
+    table = tmp_path / "category_attributes_descriptions.json"
+    table.write_bytes(text)
+
+    coco = FashionpediaDataset(tmp_path).open("val")
+    assert problems_matching(coco.problems, table, expected, "label table could not be read")
+    assert coco.label_source["categories"] == "table"
+    sample = coco.load_sample(10223)
+    assert len(sample.instances) == 6
+    assert all(not instance.category_name.startswith("category ") for instance in sample.instances)
+
+
 # --- DeepFashion2 in COCO layout ------------------------------------------------------------------------
 
 DEEPFASHION2_CASES = INSTANCE_CASES + [
