@@ -42,9 +42,11 @@ from loaders.deepfashion_index import INDEX_KIND, LIST_FILES, ImageRow, ListInde
 from loaders.deepfashion_index import Progress as IndexProgress
 from loaders.deepfashion_lists import (
     LineIndex,
+    non_utf8_problems,
     positive_attributes,
     read_head,
     read_list,
+    read_number_rows,
     read_plain_lines,
     triplets_to_keypoints,
 )
@@ -494,6 +496,7 @@ class FineSubset(CategoryAttribute):
         for split in ("train", "val", "test"):
             path = self.location.anno / f"{split}.txt"
             if path.is_file():
+                self.problems.extend(non_utf8_problems(path, "those image names are not found"))
                 found[split] = read_plain_lines(path)
         return found
 
@@ -508,8 +511,8 @@ class FineSubset(CategoryAttribute):
         path = self.location.anno / f"{split}_{suffix}.txt"
         if not path.is_file():
             return None
-        frame = pd.read_csv(path, sep=r"\s+", header=None, engine="c")
-        values = frame.to_numpy(dtype=np.float64)
+        values, problems = read_number_rows(path)
+        self.problems.extend(problems)
         expected = len(self.split_names.get(split, []))
         if len(values) != expected:
             self.problems.append(Problem(str(path), f"{len(values)} rows, but {split}.txt lists {expected} images.",
@@ -538,7 +541,7 @@ class FineSubset(CategoryAttribute):
             sample_split, row = self.position_of[name]
             if chosen.get("category"):
                 categories = self.split_columns(sample_split, "cate")
-                if categories is None or row >= len(categories) or int(categories[row, 0]) not in chosen["category"]:
+                if categories is None or row >= len(categories) or categories[row, 0] not in chosen["category"]:
                     continue
             if chosen.get("attribute"):
                 labels = self.split_columns(sample_split, "attr")
@@ -556,12 +559,15 @@ class FineSubset(CategoryAttribute):
         rows = {suffix: (values[row] if values is not None and 0 <= row < len(values) else None)
                 for suffix, values in columns.items()}
         clothes_type = None
-        if rows["cate"] is not None:
+        if rows["cate"] is not None and np.isfinite(rows["cate"][0]):
             instance.category_id = int(rows["cate"][0])
             name, clothes_type = self.categories.get(instance.category_id, (f"category {instance.category_id}", None))
             instance.category_name = name
-        if rows["bbox"] is not None and len(rows["bbox"]) >= 4:
-            instance.bbox = np.asarray(rows["bbox"][:4], dtype=np.float64)
+        if rows["bbox"] is not None:
+            box, _, problems = box_record(np.asarray(rows["bbox"], dtype=np.float64), 1,
+                                          str(self.location.anno / f"{split}_bbox.txt"), f"row {row + 1}")
+            instance.bbox = box
+            sample.problems.extend(problems)
         if rows["landmarks"] is not None:
             self._fine_landmarks(rows["landmarks"], clothes_type, instance, sample, split, row)
         if rows["attr"] is not None:
@@ -669,10 +675,14 @@ class _Retrieval(Benchmark):
         path = self.file("list_attr_items.txt")
         if path is None:
             return {}
-        _, _, skip = read_head(path)
-        frame = pd.read_csv(path, sep=r"\s+", header=None, skiprows=skip, engine="c", dtype={0: str})
-        values = frame.iloc[:, 1:].to_numpy(dtype=np.float64)
-        return {item: np.flatnonzero(row == 1).tolist() for item, row in zip(frame[0], values)}
+        # One label column per attribute; a longer row is skipped by pandas and shows in the count check.
+        listing = read_list(path, 1 + (len(self.attribute_names) or _first_row_width(path)))
+        self.problems.extend(listing.problems)
+        values = listing.frame.iloc[:, 1:].to_numpy(dtype=np.float64)
+        for row in np.flatnonzero(~np.isfinite(values).all(axis=1))[:20].tolist():
+            self.problems.append(Problem(str(path), "labels are missing, NaN, infinity or text.",
+                                         f"line {listing.line_of(row)}", hint="Those labels are read as not positive."))
+        return {item: np.flatnonzero(row == 1).tolist() for item, row in zip(listing.frame[0], values)}
 
     def _image_sample(self, name: str, split: str, role: str) -> Sample:
         sample = Sample(id=name, split=split, image=ImageSource(path=self.image_path(name), root=self.location.base))
@@ -863,6 +873,16 @@ def copy_list_head(source: Path, target: Path, rows: int | None) -> None:
     temporary = target.with_name(target.name + ".tmp")
     temporary.write_bytes(count + header + b"".join(data))
     os.replace(temporary, target)
+
+
+def _first_row_width(path: Path) -> int:
+    """Return the number of tokens after the name on the first record of a list, at least 1."""
+    _, _, skip = read_head(path)
+    with path.open("r", encoding="utf-8", errors="replace") as handle:
+        for number, line in enumerate(handle):
+            if number >= skip and line.strip():
+                return max(len(line.split()) - 1, 1)
+    return 1
 
 
 def open_benchmark(location: BenchmarkLocation) -> Benchmark:

@@ -166,6 +166,35 @@ def read_name_type_list(path: Path) -> tuple[list[tuple[str, int | None]], list[
     return entries, problems
 
 
+def read_number_rows(path: Path) -> tuple[np.ndarray, list[Problem]]:
+    """Read a file of whitespace-separated numbers with no count or header line (``train_bbox.txt``).
+
+    Returns a float matrix as wide as the longest row. Short rows are padded with NaN,
+    and text, NaN and infinity become NaN, each reported once per line (the first 20).
+    """
+    problems = non_utf8_problems(path, "a number containing one is read as missing")
+    rows = [line.split() for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
+    width = max((len(row) for row in rows), default=0)
+    frame = pd.DataFrame([row + [""] * (width - len(row)) for row in rows], columns=range(width), dtype=str)
+    values = frame.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64) if width else \
+        np.zeros((len(rows), 0))
+    bad = np.flatnonzero(~np.isfinite(values).all(axis=1)) if width else np.zeros(0, dtype=np.int64)
+    for row in bad[:20].tolist():
+        problems.append(Problem(str(path), f"the row has values that are missing, NaN, infinity or text ({width} "
+                                           "numbers expected).", f"row {row + 1}"))
+    return values, problems
+
+
+def non_utf8_problems(path: Path, outcome: str) -> list[Problem]:
+    """Return a Problem naming the first line with bytes that are not UTF-8, or none."""
+    bad_line, bad_lines = first_non_utf8_line(path)
+    if not bad_line:
+        return []
+    return [Problem(str(path), f"bytes that are not UTF-8 on {bad_lines} line(s), the first here. They are read as "
+                               f"U+FFFD, and {outcome}.", f"line {bad_line}",
+                    hint="Download the list again or save it as UTF-8.")]
+
+
 def read_plain_lines(path: Path) -> list[str]:
     """Return the non-empty stripped lines of a file with no count or header line (``train.txt``)."""
     return [line.strip() for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]

@@ -224,3 +224,50 @@ def test_page_shows_broken_list(realdata, tmp_path, run_page, shown_text):
     text = shown_text(app).replace("\\", "")
     assert "bytes that are not UTF-8" in text
     assert "list_bbox.txt, line 3" in text
+
+
+DEMO_INSHOP = DEMO_CATEGORY.parent / "In-shop Clothes Retrieval Benchmark"
+ITEMS = "Anno/list_attr_items.txt"
+# (case id, benchmark folder, reader key, list file, bytes replaced, replacement, expected fragment, record,
+# whether the Problem is on the first sample instead of the benchmark)
+RETRIEVAL_AND_FINE_CASES = [
+    ("items non-UTF-8", DEMO_INSHOP, "inshop", ITEMS, b"-1  1 -1", b"-1  \xff -1", "not UTF-8", "line 3", False),
+    ("items text label", DEMO_INSHOP, "inshop", ITEMS, b"-1  1 -1", b"-1  x -1",
+     "labels are missing, NaN, infinity or text", "line 3", False),
+    ("items too few labels", DEMO_INSHOP, "inshop", ITEMS, b"-1  1 -1", b"",
+     "labels are missing, NaN, infinity or text", "line 3", False),
+    ("fine category text", DEMO_CATEGORY, "fine", "Anno_fine/train_cate.txt", b"18\n", b"x8\n",
+     "values that are missing, NaN, infinity or text (1 numbers expected)", "row 1", False),
+    ("fine category non-UTF-8", DEMO_CATEGORY, "fine", "Anno_fine/train_cate.txt", b"18\n", b"1\xff\n",
+     "not UTF-8", "line 1", False),
+    ("fine box too few tokens", DEMO_CATEGORY, "fine", "Anno_fine/train_bbox.txt", b"031 034 172 273", b"031 034",
+     "the box is not 4 numbers: x_2, y_2 missing", "row 1", True),
+    ("fine box NaN", DEMO_CATEGORY, "fine", "Anno_fine/train_bbox.txt", b"031 034 172 273", b"031 nan 172 273",
+     "the box is not 4 numbers: y_1 missing", "row 1", True),
+    ("fine box swapped", DEMO_CATEGORY, "fine", "Anno_fine/train_bbox.txt", b"031 034 172 273", b"172 034 031 273",
+     "x_2 <= x_1", "row 1", True),
+    ("fine names non-UTF-8", DEMO_CATEGORY, "fine", "Anno_fine/train.txt", b"Striped", b"Str\xffped", "not UTF-8",
+     "line 1", False),
+]
+
+
+@pytest.mark.parametrize(("case", "folder", "key", "file_name", "old", "new", "fragment", "record", "on_sample"),
+                         RETRIEVAL_AND_FINE_CASES, ids=[case[0] for case in RETRIEVAL_AND_FINE_CASES])
+def test_broken_retrieval_or_fine_list(tmp_path, case, folder, key, file_name, old, new, fragment, record,
+                                       on_sample):
+    root = tmp_path / "benchmark"
+    break_copy(folder, root, file_name, old, new)
+    reader = open_reader(root, key, indexed=False)
+
+    ids = reader.sample_ids("all")
+    first = reader.load_sample(ids[0])
+    found = matching(first.problems if on_sample else reader.problems, fragment)
+    assert found, [str(problem) for problem in [*first.problems, *reader.problems]]
+    assert found[0].file == str(root / file_name)
+    assert found[0].record == record
+
+    # The second sample keeps its box and attributes.
+    second = reader.load_sample(ids[1])
+    assert second.problems == []
+    assert second.instances[0].bbox is not None
+    assert second.labels
