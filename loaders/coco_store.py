@@ -270,7 +270,19 @@ class CocoStore:
         rows = list(zip(*(self.column(name).tolist() for name in ("position", "image_id", "category_id", "start",
                                                                    "end"))))
         output.execute(f"CREATE TABLE boxes ({', '.join(BOX_COLUMNS)})")
-        data = self.path.read_bytes()
+        with self.path.open("rb") as handle:
+            # Mapped as in build_store, so the annotations are sliced from the file without copying all of it.
+            data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if rows else b""
+            try:
+                self._write_boxes(output, data, rows, progress)
+            finally:
+                if isinstance(data, mmap.mmap):
+                    data.close()
+        if progress is not None:
+            progress(len(rows), len(rows))
+
+    def _write_boxes(self, output: sqlite3.Connection, data: bytes | mmap.mmap, rows: list[tuple],
+                     progress: Callable[[int, int], None] | None) -> None:
         for first in range(0, len(rows), BOX_CHUNK):
             if progress is not None:
                 progress(first, len(rows))
@@ -278,13 +290,12 @@ class CocoStore:
             records = []
             for row in chunk:
                 try:
-                    records.append(orjson.loads(data[row[3]:row[4]]))
+                    # parse_json, as when the image is shown, so NaN and invalid UTF-8 give the same boxes.
+                    records.append(parse_json(data[row[3]:row[4]], str(self.path))[0])
                 except orjson.JSONDecodeError:
                     records.append(None)  # reported when its image is shown
             output.executemany("INSERT INTO boxes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                [(row[0], row[1], row[2], *box_row(record)) for row, record in zip(chunk, records)])
-        if progress is not None:
-            progress(len(rows), len(rows))
 
 
 def box_row(record: object) -> tuple:

@@ -474,3 +474,19 @@ def test_fashionpedia_page_broken_files(run_page, realdata, tmp_path, shown_text
     app.selectbox(key="fp_file").set_value("val").run()
     assert not app.exception
     assert "the file is empty (0 bytes)" in shown_text(app).replace("\\", "")
+
+
+def test_box_index_reads_non_utf8_record(tmp_path, realdata, coco_path):
+    """The box index parses a record with invalid UTF-8 as showing its image does, so its box mismatch is found."""
+    data = json.loads((realdata / "fashionpedia" / "data" / "sample.json").read_text())
+    target = data["annotations"][2]
+    target["bbox"] = [0, 0, 5, 5]
+    put_raw(target, "note", b'"caf\xe9"')
+    path = tmp_path / "sample.json"
+    path.write_bytes(serialize(data, indent=2)[0])
+
+    boxes = CocoInstances(path).boxes()
+    row = boxes[boxes.position == 2].iloc[0]
+    assert row.differs == 1
+    assert (row.file_x1, row.file_y1, row.file_x2, row.file_y2) == (0, 0, 5, 5)
+    assert boxes.differs.sum() == 1
