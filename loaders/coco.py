@@ -133,6 +133,7 @@ def table_labels(path: Path) -> tuple[dict[int, Label], dict[int, Label]]:
 # --- annotations to instances ---------------------------------------------------------------------
 
 # A hook that turns the flat COCO keypoints of one annotation into K x 3 keypoints and a schema.
+# It raises ValueError for keypoints it cannot read, and the message is reported on the instance.
 KeypointReader = Callable[[np.ndarray, Label | None], tuple[np.ndarray, KeypointSchema | None]]
 # COCO keypoint visibility is 0 not labelled, 1 labelled but not visible, 2 visible, as in the model.
 COCO_VISIBILITY = {0: Visibility.NOT_LABELLED, 1: Visibility.OCCLUDED, 2: Visibility.VISIBLE}
@@ -263,7 +264,10 @@ def _read_keypoints(raw: object, category: Label | None, instance: Instance, rep
     if not np.isfinite(flat).all():
         report("keypoints contains NaN or infinite values.")
         return
-    instance.keypoints, instance.keypoint_schema = options.keypoint_reader(flat, category)
+    try:
+        instance.keypoints, instance.keypoint_schema = options.keypoint_reader(flat, category)
+    except ValueError as error:
+        report(f"{error}")
 
 
 def _box_mismatch_text(file_box: np.ndarray, drawn_box: np.ndarray, polygons: list[np.ndarray]) -> str:
@@ -659,9 +663,13 @@ def read_deepfashion2_coco(path: Path, image_dir: Path | None = None) -> CocoIns
     def slice_keypoints(flat: np.ndarray, category: Label | None) -> tuple[np.ndarray, KeypointSchema | None]:
         points, _ = coco_keypoints(flat, None)
         entry = deepfashion2.categories().get(category.id) if category is not None else None
-        if entry is None or len(points) < entry["slot_start"] + entry["num_keypoints"]:
+        if entry is None:
             return points, None
         start = entry["slot_start"]
+        if len(points) < start + entry["num_keypoints"]:
+            raise ValueError(f"keypoints has {len(points)} slots, but category {category.id} uses slots "
+                             f"{start + 1}..{start + entry['num_keypoints']} of the converter's 294; "
+                             "they are not drawn.")
         return points[start:start + entry["num_keypoints"]], deepfashion2.keypoint_schema(category.id)
 
     # DeepFashion2 boxes are annotated, not derived from the polygons, so the file's box is drawn.

@@ -312,6 +312,8 @@ def test_fashionpedia_bad_label_table(tmp_path, realdata, case, text, expected):
 DEEPFASHION2_CASES = INSTANCE_CASES + [
     Case("keypoints_string", key_edit("annotation", "keypoints", "0 0 0"),
          "keypoints is not a flat list of x, y, v numbers", AT),
+    Case("keypoints_short", lambda data, image, annotation: annotation.__setitem__("keypoints", [1.0, 2.0, 2] * 25),
+         "keypoints has 25 slots, but category 11 uses slots 220..256 of the converter's 294", AT),
     Case("keypoints_nan", lambda data, image, annotation: annotation["keypoints"].__setitem__(
         0, "@@RAW:" + b"NaN".hex() + "@@"), "keypoints contains NaN or infinite values", AT),
 ]
