@@ -102,11 +102,13 @@ AT = "image {image}, annotation {annotation}"
 LINE = "line {line}, column {column}"
 # orjson stops at the "2" of the malformed value "1 2", two characters after its start.
 ERROR_LINE = "line {line}, column {column2}"
+# Just past the last byte of a truncated file.
+END_LINE = "line {end_line}, column {end_column}"
 # Faults any COCO instances file can meet; the target annotation has a polygon segmentation.
 INSTANCE_CASES = [
     Case("malformed", raw_edit("area", b"1 2"), "unexpected character, expected ',' or '}}' at " + ERROR_LINE,
          ERROR_LINE, whole_parse_fails=True),
-    Case("truncated", key_edit("image", "note", ""), "the file ends early (truncated)", "line ",
+    Case("truncated", key_edit("image", "note", ""), "the file ends early (truncated) at " + END_LINE, END_LINE,
          cut=lambda data: data[:len(data) * 2 // 3], file_fails=True),
     Case("empty", key_edit("image", "note", ""), "the file is empty (0 bytes)", "line 1, column 1",
          cut=lambda data: b"", file_fails=True),
@@ -171,12 +173,14 @@ def write_case(case: Case, data: dict, image_id: int, path: Path, indent: int | 
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(text)
     values.update(location(text, offset) if offset >= 0 else {"line": 0, "column": 0})
-    add_columns(values)
+    add_columns(values, text)
     return values
 
 
-def add_columns(values: dict) -> None:
-    """Add the columns of the malformed value's second number and of the invalid byte in ``"caf\xe9"``."""
+def add_columns(values: dict, text: bytes) -> None:
+    """Add the columns of the malformed value's second number, of the invalid byte in ``"caf\xe9"``, and the end."""
+    end = location(text, len(text))
+    values["end_line"], values["end_column"] = end["line"], end["column"]
     values["column2"] = values["column"] + 2
     values["column_utf8"] = values["column"] + 4
     values["utf8_record"] = LINE.format(line=values["line"], column=values["column_utf8"])
@@ -240,6 +244,7 @@ def test_modanet_string_ids_keep_annotation(tmp_path, realdata, coco_path):
     for annotation in data["annotations"]:
         if annotation["image_id"] == 13:
             string_ids(data, {}, annotation)
+    string_image_id(data, next(image for image in data["images"] if image["id"] == 13), {})
     path = tmp_path / "annotations" / "modanet2018_instances_train.json"
     path.parent.mkdir()
     path.write_text(json.dumps(data))
@@ -286,12 +291,12 @@ def test_fashionpedia_bad_input(tmp_path, realdata, coco_path, case):
     assert [instance_ids(val, image_id) for image_id in expected] == list(expected.values())
 
 
-@pytest.mark.parametrize(("case", "text", "expected"), [
-    ("list", b"[]", "top level is a JSON list, not an object with 'categories'"),
-    ("empty", b"", "Expecting value: line 1 column 1"),
-    ("non_utf8", b'{"categories": [{"id": 1, "name": "caf\xe9"}]}', "'utf-8' codec can't decode byte 0xe9"),
+@pytest.mark.parametrize(("text", "expected"), [
+    (b"[]", "top level is a JSON list, not an object with 'categories'"),
+    (b"", "Expecting value: line 1 column 1"),
+    (b'{"categories": [{"id": 1, "name": "caf\xe9"}]}', "'utf-8' codec can't decode byte 0xe9"),
 ], ids=["list", "empty", "non_utf8"])
-def test_fashionpedia_bad_label_table(tmp_path, realdata, case, text, expected):
+def test_fashionpedia_bad_label_table(tmp_path, realdata, text, expected):
     """A broken category_attributes_descriptions.json is reported, and the project's table is used instead."""
     data = json.loads((realdata / "fashionpedia" / "data" / "sample.json").read_text())
     del data["categories"], data["attributes"]
@@ -339,8 +344,8 @@ def test_deepfashion2_coco_bad_input(tmp_path, realdata, coco_path, case):
 RESULT_CASES = [
     Case("malformed", raw_edit("score", b"1 2"), "unexpected character, expected ',' or '}}' at " + ERROR_LINE,
          ERROR_LINE, file_fails=True),
-    Case("truncated", key_edit("annotation", "note", ""), "the file ends early (truncated)", "line ",
-         cut=lambda data: data[:len(data) // 2], file_fails=True),
+    Case("truncated", key_edit("annotation", "note", ""), "the file ends early (truncated) at " + END_LINE,
+         END_LINE, cut=lambda data: data[:len(data) // 2], file_fails=True),
     Case("empty", key_edit("annotation", "note", ""), "the file is empty (0 bytes)", "line 1, column 1",
          cut=lambda data: b"", file_fails=True),
     Case("non_utf8", raw_edit("note", b'"caf\xe9"'), "the file is not valid UTF-8 (byte 0xe9 at line {line}, "
@@ -374,7 +379,7 @@ def test_results_bad_input(tmp_path, realdata, case):
     if case.cut is not None:
         text = case.cut(text)
     values.update(location(text, offset) if offset >= 0 else {})
-    add_columns(values)
+    add_columns(values, text)
     path.write_bytes(text)
 
     read = read_results(path.read_bytes(), str(path), gt)
