@@ -308,8 +308,7 @@ class ZapposDataset:
                 continue
             # The row still counts, so the image numbers after it stay aligned with the comparisons.
             listed.append("")
-            kind = f"a {entry.shape[0]} x {entry.shape[1]} numeric array" if getattr(entry, "ndim", 0) == 2 \
-                else type(entry).__name__
+            kind = f"a numeric array of shape {entry.shape}" if isinstance(entry, np.ndarray) else type(entry).__name__
             self.problems.append(Problem(str(path_file), f"entry {number} of imagepath is {kind}, not a path.",
                                          record=f"imagepath{{{number}}}", hint="The image is shown as not found."))
         return listed

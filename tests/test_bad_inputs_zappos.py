@@ -16,6 +16,7 @@ import pytest
 import scipy.io
 
 from loaders.zappos50k import ZapposDataset
+from tests.test_zappos50k_loader import write_v73
 
 DEMO = Path(__file__).resolve().parent.parent / "assets" / "demo" / "zappos50k"
 DATA = "ut-zap50k-data"
@@ -119,7 +120,7 @@ CASES = [
     ("mat text cell", first_comparison(lambda matrix: np.array(["21 26 1 1 1.8 1"])), LABELS,
      "contains str, not an N x 6 matrix of numbers", "mturkOrder{1}", "comparisons", False),
     ("path entry number", edit_mat(PATHS, "imagepath", set_path_entry(np.array([[7.0]]))), PATHS,
-     "entry 2 of imagepath is a 1 x 1 numeric array, not a path", "imagepath{2}", "dataset", True),
+     "entry 2 of imagepath is a numeric array of shape (1, 1), not a path", "imagepath{2}", "dataset", True),
     ("path entry cell", edit_mat(PATHS, "imagepath", set_path_entry(nested_cell())), PATHS,
      "entry 2 of imagepath is list, not a path", "imagepath{2}", "dataset", True),
 ]
@@ -221,3 +222,29 @@ def test_page_shows_broken_files(tmp_path, run_page, shown_text):
     text = shown_text(app).replace("\\", "")
     assert "image2 = nan is not a whole number" in text
     assert "mturkOrder{1} row 1" in text
+
+
+def test_hdf5_files_with_broken_cells(tmp_path):
+    root = tmp_path / "zappos50k"
+    shutil.copytree(DEMO, root)
+    data = root / DATA
+    listed = [str(cell[0]) for cell in scipy.io.loadmat(data / "image-path.mat")["imagepath"][:, 0]]
+    order = [matrix.astype(np.float64) for matrix in scipy.io.loadmat(data / "zappos-labels.mat")["mturkOrder"][0]]
+    order[0][0, 1] = np.nan
+    order[1] = "21 26 2 1 1.8 1"
+    # MATLAB v7.3 files go through h5py: a number among the paths, NaN and text among the matrices.
+    write_v73(data / "image-path.mat", {"imagepath": ([listed[0], 7.0, *listed[2:]], (len(listed), 1))})
+    write_v73(data / "zappos-labels.mat", {"mturkOrder": (order, (1, 4)), "mturkEqual": (order, (1, 4))})
+    dataset = ZapposDataset(root)
+    dataset.catalogue()
+
+    assert [problem.record for problem in dataset.problems] == ["imagepath{2}"]
+    assert "is a numeric array of shape" in dataset.problems[0].message
+    assert dataset.image_number(3)["listed"] == listed[2]
+    first = dataset.comparisons("ordered", 1)
+    assert "image2 = nan is not a whole number" in first.problems[0].message
+    assert first.table.iloc[1, 1:].tolist() == SECOND_ROW
+    second = dataset.comparisons("ordered", 2)
+    assert "contains str, not an N x 6 matrix of numbers" in second.problems[0].message
+    assert second.problems[0].record == "mturkOrder{2}"
+    assert len(dataset.comparisons("ordered", 3).table) == 2
