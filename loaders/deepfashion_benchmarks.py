@@ -217,7 +217,7 @@ class CategoryAttribute(Benchmark):
         candidates = [self.list_path(role) or self.location.anno / name for role, name in LIST_FILES.items()]
         return index_path(INDEX_KIND, source_signature(candidates))
 
-    def preview(self, rows: int = PREVIEW_ROWS) -> CategoryAttribute:
+    def preview(self, rows: int = PREVIEW_ROWS) -> ListPreview:
         """Return a reader of the first ``rows`` images of every list, for use while the index is built.
 
         The lists of the release give the images in the same order, so the first rows of
@@ -226,14 +226,16 @@ class CategoryAttribute(Benchmark):
         """
         folder = self.index_file().with_suffix(".preview")
         folder.mkdir(parents=True, exist_ok=True)
+        sources = {}
         for role, name in LIST_FILES.items():
             source = self.list_path(role)
             if source is not None:
                 # The short name tables (categories, attributes) are copied whole.
                 keep = None if role in ("category_names", "attribute_names") else rows
                 copy_list_head(source, folder / name, keep)
+                sources[str(folder / name)] = str(source)
         # Image names stay relative to the benchmark's own folder.
-        return type(self)(dataclasses.replace(self.location, anno=folder, eval=None))
+        return ListPreview(type(self)(dataclasses.replace(self.location, anno=folder, eval=None)), sources)
 
     def open_index(self, progress: IndexProgress | None = None) -> ListIndex:
         if self.index is None:
@@ -859,6 +861,36 @@ class ConsumerToShop(_Retrieval):
 BENCHMARK_CLASSES: dict[str, type[Benchmark]] = {
     cls.key: cls for cls in (CategoryAttribute, FineSubset, InShop, ConsumerToShop, LandmarkDetection)
 }
+
+
+class ListPreview:
+    """A reader of list heads that reports problems against the user's list files, not the copies.
+
+    Every attribute comes from the wrapped reader; problems in what it returns get the
+    original file name back.
+    """
+
+    def __init__(self, reader: CategoryAttribute, sources: dict[str, str]):
+        self._reader = reader
+        self._sources = sources
+
+    def _original(self, problem: Problem) -> Problem:
+        return dataclasses.replace(problem, file=self._sources.get(problem.file, problem.file))
+
+    def _restore(self, value: object) -> object:
+        if isinstance(value, Sample):
+            value.problems = [self._original(problem) for problem in value.problems]
+            for instance in value.instances:
+                instance.problems = [self._original(problem) for problem in instance.problems]
+        elif isinstance(value, list) and value and all(isinstance(item, Problem) for item in value):
+            return [self._original(problem) for problem in value]
+        return value
+
+    def __getattr__(self, name: str) -> object:
+        value = getattr(self._reader, name)
+        if callable(value):
+            return lambda *arguments, **options: self._restore(value(*arguments, **options))
+        return self._restore(value)
 
 
 def copy_list_head(source: Path, target: Path, rows: int | None) -> None:

@@ -140,6 +140,27 @@ def test_index_of_attribute_list_only(tmp_path):
     assert short_rows == ["img/b.jpg"]
 
 
+def test_preview_names_the_original_files(tmp_path):
+    import shutil
+
+    from loaders.deepfashion import detect_benchmarks
+    from loaders.deepfashion_benchmarks import open_benchmark
+    from loaders.roots import DEMO_DIR
+
+    root = tmp_path / "deepfashion"
+    shutil.copytree(DEMO_DIR / "deepfashion" / "Category and Attribute Prediction Benchmark", root)
+    bbox = next(root.rglob("list_bbox.txt"))
+    lines = bbox.read_text().splitlines()
+    name = lines[2].split()[0]
+    lines[2] = f"{name} 10 20 abc 40"
+    bbox.write_text("\n".join(lines) + "\n")
+    preview = open_benchmark(detect_benchmarks(root)["category_attribute"]).preview()
+    sample = preview.load_sample(name)
+    files = {problem.file for problem in [*sample.problems, *preview.problems]}
+    assert str(bbox) in files
+    assert not any(".preview" in file for file in files)
+
+
 def test_page_shows_list_heads_while_index_builds(run_page, monkeypatch, tmp_path):
     import shutil
     import threading
