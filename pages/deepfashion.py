@@ -11,7 +11,15 @@ from loaders.deepfashion_benchmarks import PREVIEW_ROWS, InShop, open_benchmark
 from loaders.deepfashion_checks import deepfashion_checks, statistics_samples
 from loaders.stats import DatasetTables, dataset_tables
 from ui.browse import sample_navigator
-from ui.common import dataset_root, init_state, query_default, show_problems, style_controls, sync_query
+from ui.common import (
+    dataset_root,
+    escape_markdown,
+    init_state,
+    query_default,
+    show_problems,
+    style_controls,
+    sync_query,
+)
 from ui.deepfashion_views import show_sample
 from ui.i18n import t
 from ui.quality import export_buttons, quality_panel, review_form
@@ -72,7 +80,7 @@ choice = dataset_root("deepfashion")
 root = str(choice.path)
 locations = find_benchmarks(root)
 if not locations:
-    st.error(t("No DeepFashion benchmark files found in {root} or its direct subfolders.", root=root))
+    st.error(t("No DeepFashion benchmark files found in {root} or its direct subfolders.", root=escape_markdown(root)))
     st.caption(t("Looked for Anno/, Anno_coarse/ or Anno_fine/ with list_category_img.txt, list_attr_img.txt, "
                  "list_landmarks.txt, list_joints.txt, list_*_inshop.txt, list_*_consumer2shop.txt or train.txt."))
     st.stop()
@@ -88,7 +96,7 @@ if builder is not None and builder.is_alive():
     wait_for_index(builder)
 else:
     dataset = open_dataset(root, key)
-st.caption(t("{title}: files in {folder}", title=dataset.title, folder=str(locations[key].anno)))
+st.caption(t("{title}: files in {folder}", title=dataset.title, folder=escape_markdown(str(locations[key].anno))))
 
 splits = dataset.splits()
 split_key = f"df_{key}_split"

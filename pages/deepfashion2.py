@@ -54,7 +54,7 @@ root = str(choice.path)
 dataset = open_dataset(root)
 splits = dataset.splits()
 if not splits:
-    st.error(t("{root} has no <split>/annos or <split>/image folder.", root=root))
+    st.error(t("{root} has no <split>/annos or <split>/image folder.", root=escape_markdown(root)))
     st.stop()
 
 with_images = [name for name in splits if (choice.path / name / "image").is_dir()] or splits

@@ -27,7 +27,7 @@ garments = dataset.garments()
 show_problems(dataset.problems)
 if not garments:
     st.error(t("{root} has no point cloud, registered mesh, feature line or pose file named <id>-<pose>.",
-               root=root))
+               root=escape_markdown(root)))
     st.stop()
 
 models = list(dataset.index())

@@ -74,7 +74,7 @@ choice = dataset_root("fashioniq")
 root = str(choice.path)
 missing = FashionIQDataset(choice.path).missing_files()
 if missing is not None:
-    st.error(str(missing))
+    st.error(escape_markdown(str(missing)))
     st.stop()
 signature = index_signature(choice.path)
 index = open_index(root, signature)

@@ -9,7 +9,15 @@ from loaders.coco import instance_matches, instance_table, matching_images
 from loaders.fashionpedia import GARMENT, GARMENT_PART, FashionpediaDataset
 from ui.browse import render_sample, sample_navigator
 from ui.coco_quality import coco_quality, coco_statistics, narrow, review_and_export, show_flags
-from ui.common import dataset_root, init_state, query_default, show_problems, style_controls, sync_query
+from ui.common import (
+    dataset_root,
+    escape_markdown,
+    init_state,
+    query_default,
+    show_problems,
+    style_controls,
+    sync_query,
+)
 from ui.i18n import t
 from ui.predictions import prediction_controls, show_predictions
 
@@ -32,7 +40,8 @@ choice = dataset_root("fashionpedia")
 root = str(choice.path)
 files = open_dataset(root).annotation_files()
 if not files:
-    st.error(t("{root} has no instances_attributes_<split>2020.json or other COCO annotation file.", root=root))
+    st.error(t("{root} has no instances_attributes_<split>2020.json or other COCO annotation file.",
+               root=escape_markdown(root)))
     st.stop()
 
 init_state("fp_file", query_default("split") if query_default("split") in files else next(iter(files)))

@@ -9,7 +9,15 @@ from loaders.coco import instance_table
 from loaders.modanet import ModaNetDataset, file_box_instances, images_with_box_mismatch
 from ui.browse import render_sample, sample_navigator
 from ui.coco_quality import coco_quality, coco_statistics, narrow, review_and_export, show_flags
-from ui.common import dataset_root, init_state, query_default, show_problems, style_controls, sync_query
+from ui.common import (
+    dataset_root,
+    escape_markdown,
+    init_state,
+    query_default,
+    show_problems,
+    style_controls,
+    sync_query,
+)
 from ui.i18n import t
 from ui.predictions import prediction_controls, show_predictions
 
@@ -40,7 +48,7 @@ choice = dataset_root("modanet")
 root = str(choice.path)
 splits = open_dataset(root).splits()
 if not splits:
-    st.error(t("{root} has no annotations/modanet2018_instances_<split>.json file.", root=root))
+    st.error(t("{root} has no annotations/modanet2018_instances_<split>.json file.", root=escape_markdown(root)))
     st.stop()
 
 init_state("modanet_split", query_default("split") if query_default("split") in splits else splits[0])

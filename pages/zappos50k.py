@@ -18,7 +18,7 @@ from loaders.zappos50k import (
 )
 from render.tiles import side_by_side
 from ui.browse import sample_navigator
-from ui.common import dataset_root, init_state, query_default, show_problems, sync_query
+from ui.common import dataset_root, escape_markdown, init_state, query_default, show_problems, sync_query
 from ui.i18n import t
 from ui.quality import export_buttons, quality_panel, review_form
 from ui.stats import statistics_panel
@@ -54,7 +54,7 @@ image_folder = st.sidebar.selectbox(t("Image folder"), folders, key="zap_folder"
 dataset = open_dataset(root, image_folder)
 missing = dataset.missing_files()
 if missing is not None:
-    st.error(str(missing))
+    st.error(escape_markdown(str(missing)))
     st.stop()
 catalogue = dataset.catalogue()
 show_problems(dataset.problems)
@@ -91,7 +91,7 @@ if view == "browse":
                 st.dataframe(pd.DataFrame({"field": list(sample.labels), "values": list(sample.labels.values())}),
                              hide_index=True)
             else:
-                st.info(t("meta-data.csv has no row for CID {cid}.", cid=cid))
+                st.info(t("meta-data.csv has no row for CID {cid}.", cid=escape_markdown(str(cid))))
             show_flags(quality, "", cid)
         with st.expander(t("Review this shoe"), icon=":material/rate_review:", expanded=True):
             review_form("zap", "zappos50k", root, sample)

@@ -65,7 +65,7 @@ def test_page_real_root_reports_missing_files(run_page, realdata):
     app = run_page("zappos50k", {"zappos50k": realdata / "zappos50k"})
     assert not app.exception
     assert len(app.error) == 1
-    assert "no UT-Zappos50K dataset files found" in app.error[0].value
+    assert "no UT-Zappos50K dataset files found" in app.error[0].value.replace("\\", "")
     assert len(app.get("image")) == 0
 
 

@@ -13,7 +13,7 @@ from loaders.model import Sample
 from render.annotate import draw_instances
 from render.style import Style
 from render.tiles import placeholder
-from ui.common import show_problems, sync_query
+from ui.common import escape_markdown, show_problems, sync_query
 from ui.i18n import t
 
 
@@ -53,7 +53,7 @@ def sample_navigator(page_key: str, ids: Sequence[str], label: str | None = None
                       placeholder=str(ids[0]))
     missing = st.session_state.get(f"{page_key}_goto_error")
     if missing:
-        st.warning(t("{wanted} is not among the samples shown.", wanted=missing))
+        st.warning(t("{wanted} is not among the samples shown.", wanted=escape_markdown(missing)))
     sample_id = ids[st.session_state[position_key] - 1]
     with right:
         st.text(f"{t('Sample id')}: {sample_id}")

@@ -61,11 +61,11 @@ def dataset_root(family_key: str) -> RootChoice:
         try:
             choice = sidebar_root(family, requested.strip())
         except (PathOutsideRoots, FileNotFoundError) as error:
-            st.sidebar.error(t("Folder rejected: {error}", error=error))
+            st.sidebar.error(t("Folder rejected: {error}", error=escape_markdown(str(error))))
     if choice.is_demo:
         st.info(t("Showing the embedded demo data: synthetic images in the real file format. "
                   "Set {variable} to use your copy of the dataset.", variable=family.env_var))
-    st.caption(t("Data folder: {where}", where=describe_root(choice)))
+    st.caption(t("Data folder: {where}", where=escape_markdown(describe_root(choice))))
     if choice.path is None:
         st.error(t("No {title} folder found. Set {variable}.", title=family.title, variable=family.env_var))
         st.stop()
