@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
-from loaders.model import Instance, Visibility, keypoints_with_position
+from loaders.model import Instance, KeypointSchema, Visibility, keypoints_with_position
 from render.colors import color_for
 from render.fonts import font
 from render.masks import CroppedMask, instance_mask
@@ -56,7 +56,7 @@ def legend_entries(instances: list[Instance], style: Style) -> list[LegendEntry]
 
 
 def draw_masks(image: np.ndarray, instances: list[Instance], style: Style,
-               masks: list[CroppedMask | None] | None = None) -> np.ndarray:
+               masks: list[CroppedMask | None] | None = None, in_place: bool = False) -> np.ndarray:
     """Fill each instance's mask, largest first, into one layer and blend it once.
 
     Painting into one layer means overlapping masks do not darken each other; the
@@ -87,7 +87,7 @@ def draw_masks(image: np.ndarray, instances: list[Instance], style: Style,
         lookup[number, 0] = colors[index]
     painted = cv2.LUT(cv2.merge([owner, owner, owner]), lookup)
     blended = cv2.addWeighted(painted, style.mask_opacity, image, 1.0 - style.mask_opacity, 0.0)
-    out = image.copy()
+    out = image if in_place else image.copy()
     cv2.copyTo(blended, owner, out)
     return out
 
@@ -177,10 +177,8 @@ def draw_keypoints(image: np.ndarray, instances: list[Instance], style: Style, i
         pixel[placed] = np.round(points[placed, :2]).astype(np.int32)
         schema = instance.keypoint_schema
         if style.skeleton and schema is not None and schema.edges:
-            placed_list = placed.tolist()
-            count = len(placed_list)
-            lines = [pixel[[a, b]] for a, b in schema.edges if a < count and b < count and placed_list[a]
-                     and placed_list[b]]
+            edges = _edge_array(schema, len(points))
+            lines = list(pixel[edges[placed[edges].all(axis=1)]])
             if lines:
                 cv2.polylines(drawn, lines, False, color, max(1, style.line_thickness - 1), cv2.LINE_AA)
         # Plain Python ints in the loop: enum and numpy scalar access cost more than the drawing.
@@ -198,6 +196,23 @@ def draw_keypoints(image: np.ndarray, instances: list[Instance], style: Style, i
             else:
                 cv2.drawMarker(drawn, center, color, cv2.MARKER_TILTED_CROSS, radius * 3, 2, cv2.LINE_AA)
     return _with_opacity(image, drawn, style.keypoint_opacity)
+
+
+# Edge index arrays by schema: schemas are few and shared by many instances.
+_EDGE_ARRAYS: dict[int, tuple[KeypointSchema, int, np.ndarray]] = {}
+
+
+def _edge_array(schema: KeypointSchema, count: int) -> np.ndarray:
+    """Return the skeleton edges whose ends exist among ``count`` keypoints, as an E x 2 index array."""
+    cached = _EDGE_ARRAYS.get(id(schema))
+    if cached is not None and cached[0] is schema and cached[1] == count:
+        return cached[2]
+    kept = [(a, b) for a, b in schema.edges if a < count and b < count]
+    edges = np.array(kept, dtype=np.intp).reshape(-1, 2)
+    if len(_EDGE_ARRAYS) > 1024:
+        _EDGE_ARRAYS.clear()
+    _EDGE_ARRAYS[id(schema)] = (schema, count, edges)
+    return edges
 
 
 def draw_keypoint_names(image: np.ndarray, instances: list[Instance], style: Style) -> np.ndarray:
@@ -311,7 +326,7 @@ def draw_instances(image: np.ndarray, instances: list[Instance], style: Style | 
     need_masks = style.masks or style.outlines or style.labels
     masks = [instance_mask(instance, height, width) for instance in instances] if need_masks else None
     if style.masks:
-        out = draw_masks(out, instances, style, masks)
+        out = draw_masks(out, instances, style, masks, in_place=True)
     if style.outlines:
         out = draw_outlines(out, instances, style, masks, in_place=True)
     if style.boxes:

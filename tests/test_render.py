@@ -188,3 +188,13 @@ def test_many_masks_path_paints_like_lookup_path():
     style = Style(mask_opacity=0.5)
     expected = _draw_many_masks(image, masks, [0, 1], instance_colors(instances, style), style)
     assert np.array_equal(draw_masks(image, instances, style, masks), expected)
+
+
+def test_skeleton_edge_past_keypoint_count_ignored():
+    image = np.zeros((100, 100, 3), dtype=np.uint8)
+    instance = keypoint_instance([[20, 50, Visibility.VISIBLE], [80, 50, Visibility.VISIBLE]], ((0, 1), (1, 5)))
+    out = draw_keypoints(image, [instance], ONLY_KEYPOINTS)
+    assert out[50, 50].any()
+    shorter = keypoint_instance([[20, 50, Visibility.VISIBLE]], ((0, 1),))
+    shorter.keypoint_schema = instance.keypoint_schema
+    assert not draw_keypoints(image, [shorter], ONLY_KEYPOINTS)[50, 50].any()
