@@ -71,7 +71,7 @@ def test_page_model_without_mesh(run_page):
     assert trace_names(chart_specs(app)[0]) == ["point cloud", "1 neckline", "2 left cuff", "3 right cuff",
                                                 "4 hemline"]
     # Two problems (no mesh, the planted short trans) are listed as text in an expander.
-    shown = texts(app) + alert_texts(app.warning)
+    shown = texts(app) + alert_texts(app.warning) + alert_texts(app.info)
     assert any("no registered mesh for model 4-1" in text for text in shown)
     assert any("4_1.pkl, trans: trans is missing or not 3 values." in text for text in shown)
 

@@ -19,8 +19,8 @@ def texts(app) -> str:
 
 
 def problems_shown(app) -> str:
-    """Return the text of error and warning boxes and of the problem list in the expander."""
-    return " ".join([plain(element.value) for element in (*app.error, *app.warning)] + [texts(app)])
+    """Return the text of error, warning and note boxes and of the problem list in the expander."""
+    return " ".join([plain(element.value) for element in (*app.error, *app.warning, *app.info)] + [texts(app)])
 
 
 def test_demo_2018_labels_and_filter(run_page):

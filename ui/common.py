@@ -125,17 +125,27 @@ def escape_markdown(text: str) -> str:
 
 
 def show_problems(problems: Sequence[Problem], title: str | None = None) -> None:
-    """Show problems as plain text: errors in red, warnings in yellow, many in an expander."""
+    """Show problems as plain text: errors in red, a lone warning in yellow, a few notes in blue.
+
+    Up to three errors, one warning and two notes are shown as alerts; the rest go into
+    an expander so that a file with many problems does not push the image off screen.
+    """
     if not problems:
         return
     errors = [problem for problem in problems if problem.severity == "error"]
-    warnings = [problem for problem in problems if problem.severity != "error"]
+    notes = [problem for problem in problems if problem.severity == "info"]
+    warnings = [problem for problem in problems if problem.severity not in ("error", "info")]
+    shown_warnings = warnings if len(warnings) == 1 else []
+    shown_notes = notes if len(notes) <= 2 else []
     for problem in errors[:3]:
         st.error(escape_markdown(str(problem)), icon=":material/error:")
-    rest = errors[3:] + warnings
-    if len(rest) == 1 and not errors:
-        st.warning(escape_markdown(str(rest[0])), icon=":material/warning:")
-    elif rest:
+    for problem in shown_warnings:
+        st.warning(escape_markdown(str(problem)), icon=":material/warning:")
+    for problem in shown_notes:
+        st.info(escape_markdown(str(problem)), icon=":material/info:")
+    rest = errors[3:] + [problem for problem in warnings if problem not in shown_warnings] + \
+        [problem for problem in notes if problem not in shown_notes]
+    if rest:
         heading = title or t("{count} more problems found in the files", count=len(rest))
         with st.expander(heading, icon=":material/warning:"):
             for problem in rest:
