@@ -186,7 +186,11 @@ class DeepFashion2Dataset:
             path = self.coco_files()[split]
             stem = path.stem.lower()
             # The converter's outputs are usually named after their split (e.g. validation.json).
-            image_split = "validation" if "val" in stem else "train" if "train" in stem else "test"
+            image_split = "test"
+            if "val" in stem:
+                image_split = "validation"
+            elif "train" in stem:
+                image_split = "train"
             self._coco[split] = read_deepfashion2_coco(path, self.root / image_split / "image")
         return self._coco[split]
 

@@ -84,7 +84,7 @@ class Instance:
 
 @dataclass
 class ImageSource:
-    """Where the pixels of a sample come from: a file, an array in memory, or only a URL.
+    """The source of a sample's pixels: a file, an array in memory, or only a URL.
 
     ``root`` is the dataset root the file must lie in: a path from an annotation file
     (``../../etc/passwd``, an absolute path, a symlink) that resolves outside it is not read.

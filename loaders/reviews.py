@@ -28,7 +28,7 @@ DATABASE_NAME = "reviews.sqlite3"
 
 
 class ReviewStoreError(RuntimeError):
-    """A verdict could not be written or read; the message says why and where."""
+    """A verdict could not be written or read. The message gives the reason and the database file."""
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from ui.common import (
     dataset_root,
     escape_markdown,
     init_state,
+    progress_bar,
     query_default,
     show_problems,
     style_controls,
@@ -36,9 +37,8 @@ def open_dataset(root: str, key: str, preview: bool = False):
     dataset = open_benchmark(find_benchmarks(root)[key])
     if preview:
         return dataset.preview()
-    bar = st.progress(0.0, text=t("Indexing the list files (once per version of the files)..."))
-    dataset.open_index(lambda done, total: bar.progress(min(done / max(total, 1), 1.0)))
-    bar.empty()
+    with progress_bar(t("Indexing the list files (once per version of the files)...")) as report:
+        dataset.open_index(report)
     return dataset
 
 

@@ -19,6 +19,7 @@ from ui.common import (
     dataset_root,
     escape_markdown,
     init_state,
+    progress_bar,
     query_default,
     show_problems,
     style_controls,
@@ -36,10 +37,8 @@ def open_dataset(root: str) -> DeepFashion2Dataset:
 
 @st.cache_resource(show_spinner=False)
 def scan_split(root: str, split: str):
-    bar = st.progress(0.0, text=t("Reading the annotations of {split}...", split=split))
-    table = open_dataset(root).scan(split, lambda done, total: bar.progress(done / max(total, 1)))
-    bar.empty()
-    return table
+    with progress_bar(t("Reading the annotations of {split}...", split=split)) as report:
+        return open_dataset(root).scan(split, report)
 
 
 @st.cache_resource(show_spinner=False)

@@ -13,7 +13,7 @@ from loaders.images import read_image
 from loaders.stats import DatasetTables, dataset_tables
 from render.tiles import placeholder, side_by_side
 from ui.browse import sample_navigator
-from ui.common import dataset_root, escape_markdown, init_state, query_default, show_problems, sync_query
+from ui.common import dataset_root, escape_markdown, init_state, progress_bar, query_default, show_problems, sync_query
 from ui.i18n import t
 from ui.quality import export_buttons, quality_panel, review_form
 from ui.stats import statistics_panel
@@ -24,10 +24,8 @@ TILE_HEIGHT = 320
 @st.cache_resource(show_spinner=False)
 def open_index(root: str, signature: str) -> FashionIQIndex:
     """Open the root's index; ``signature`` is part of the cache key, so a changed source file opens a new one."""
-    bar = st.progress(0.0, text=t("Indexing the caption, tag and URL files..."))
-    index = FashionIQIndex(FashionIQDataset(Path(root)), lambda done, total: bar.progress(done / max(total, 1)))
-    bar.empty()
-    return index
+    with progress_bar(t("Indexing the caption, tag and URL files...")) as report:
+        return FashionIQIndex(FashionIQDataset(Path(root)), report)
 
 
 @st.cache_resource(show_spinner=False)

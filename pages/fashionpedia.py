@@ -13,6 +13,7 @@ from ui.common import (
     dataset_root,
     escape_markdown,
     init_state,
+    progress_bar,
     query_default,
     show_problems,
     style_controls,
@@ -29,10 +30,8 @@ def open_dataset(root: str) -> FashionpediaDataset:
 
 @st.cache_resource(show_spinner=False)
 def open_file(root: str, name: str):
-    bar = st.progress(0.0, text=t("Reading the annotations of {split}...", split=name))
-    coco = open_dataset(root).open(name, lambda done, total: bar.progress(done / total)).load()
-    bar.empty()
-    return coco
+    with progress_bar(t("Reading the annotations of {split}...", split=name)) as report:
+        return open_dataset(root).open(name, report).load()
 
 
 st.title("Fashionpedia")

@@ -13,6 +13,7 @@ from ui.common import (
     dataset_root,
     escape_markdown,
     init_state,
+    progress_bar,
     query_default,
     show_problems,
     style_controls,
@@ -29,18 +30,14 @@ def open_dataset(root: str) -> ModaNetDataset:
 
 @st.cache_resource(show_spinner=False)
 def open_split(root: str, split: str):
-    bar = st.progress(0.0, text=t("Reading the annotations of {split}...", split=split))
-    coco = open_dataset(root).open(split, lambda done, total: bar.progress(done / total)).load()
-    bar.empty()
-    return coco
+    with progress_bar(t("Reading the annotations of {split}...", split=split)) as report:
+        return open_dataset(root).open(split, report).load()
 
 
 @st.cache_resource(show_spinner=False)
 def mismatch_ids(root: str, split: str) -> list[int]:
-    bar = st.progress(0.0, text=t("Comparing every bbox with its polygons..."))
-    found = images_with_box_mismatch(open_split(root, split), lambda done, total: bar.progress(done / max(total, 1)))
-    bar.empty()
-    return found
+    with progress_bar(t("Comparing every bbox with its polygons...")) as report:
+        return images_with_box_mismatch(open_split(root, split), report)
 
 
 st.title("ModaNet")

@@ -12,7 +12,7 @@ from loaders.coco_quality import coco_checks, coco_tables
 from loaders.model import Sample
 from loaders.qa import Check
 from loaders.stats import DatasetTables
-from ui.common import escape_markdown
+from ui.common import escape_markdown, progress_bar
 from ui.i18n import t
 from ui.quality import QualityView, export_buttons, quality_panel, review_form
 from ui.stats import statistics_panel
@@ -28,10 +28,8 @@ def _checks(path: str, split: str, _coco: CocoInstances) -> list[Check]:
 
 @st.cache_resource(show_spinner=False)
 def _tables(path: str, split: str, _coco: CocoInstances) -> DatasetTables:
-    bar = st.progress(0.0, text=t("Reading every annotation's geometry..."))
-    tables = coco_tables(_coco, lambda done, total: bar.progress(min(done / max(total, 1), 1.0)))
-    bar.empty()
-    return tables
+    with progress_bar(t("Reading every annotation's geometry...")) as report:
+        return coco_tables(_coco, report)
 
 
 def coco_quality(page_key: str, family_key: str, root: str, coco: CocoInstances, ids: Sequence[int]) -> QualityView:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import streamlit as st
@@ -47,7 +48,7 @@ def describe_root(choice: RootChoice) -> str:
 def dataset_root(family_key: str) -> RootChoice:
     """Show the root in use in the sidebar and let the user pick another folder inside the allowed roots.
 
-    When no folder is found at all (no setting and no demo data), the page says which
+    When no folder is found at all (no setting and no demo data), the page names the
     variable to set and stops, so a returned choice always has a path.
     """
     require_shell()
@@ -150,6 +151,20 @@ def show_problems(problems: Sequence[Problem], title: str | None = None) -> None
         with st.expander(heading, icon=":material/warning:"):
             for problem in rest:
                 st.text(("ERROR " if problem.severity == "error" else "") + str(problem))
+
+
+@contextlib.contextmanager
+def progress_bar(text: str) -> Iterator[Callable[[int, int], None]]:
+    """Show a progress bar while the block runs; yield the ``report(done, total)`` callback loaders take."""
+    bar = st.progress(0.0, text=text)
+
+    def report(done: int, total: int) -> None:
+        bar.progress(min(done / max(total, 1), 1.0))
+
+    try:
+        yield report
+    finally:
+        bar.empty()
 
 
 def query_default(name: str, default: str = "") -> str:

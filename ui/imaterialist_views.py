@@ -23,7 +23,15 @@ from loaders.model import Sample
 from render.style import Style
 from render.tiles import placeholder
 from ui.browse import render_sample, sample_navigator
-from ui.common import escape_markdown, init_state, query_default, show_problems, style_controls, sync_query
+from ui.common import (
+    escape_markdown,
+    init_state,
+    progress_bar,
+    query_default,
+    show_problems,
+    style_controls,
+    sync_query,
+)
 from ui.i18n import t
 from ui.quality import QualityView, export_buttons, quality_panel, review_form
 from ui.stats import statistics_panel
@@ -157,9 +165,8 @@ def mask_filters(reader: MaskRelease, key: str, ids: list[str]) -> list[str]:
 def show_masks(reader: MaskRelease, key: str) -> None:
     folder = str(reader.folder)
     if not reader.index_ready:
-        bar = st.progress(0.0, text=t("Indexing train.csv (once per file version)..."))
-        reader.load_index(lambda done, total: bar.progress(min(done / max(total, 1), 1.0)))
-        bar.empty()
+        with progress_bar(t("Indexing train.csv (once per file version)...")) as report:
+            reader.load_index(report)
     show_problems(reader.problems)
     splits = reader.splits()
     ids = []
